@@ -1,0 +1,171 @@
+// Command gateway is the dfsopt HTTP gateway: it authenticates and
+// validates requests, records jobs, enqueues their tasks, and serves job
+// status and results from Redis.
+//
+// With DFSOPT_REDIS_URL unset it runs in embedded (development) mode: an
+// in-memory Redis and an in-process worker, nothing durable. SIGTERM or
+// SIGINT stops it gracefully.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/api/internal/httpapi"
+	"github.com/dfsopt/dfsopt/api/internal/jobs"
+	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/config"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/redisconn"
+	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/worker/runner"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	cfg, err := config.LoadGateway(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(2)
+	}
+	log := logging.New("gateway", cfg.LogLevel)
+	defer func() { _ = log.Sync() }()
+	if err := run(cfg, log); err != nil {
+		log.Error("gateway stopped", zap.Error(err))
+		_ = log.Sync()
+		os.Exit(1)
+	}
+}
+
+func run(cfg *config.Gateway, log *zap.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	gin.SetMode(gin.ReleaseMode)
+
+	redisURL := cfg.RedisURL.Reveal()
+	adminKey := cfg.AdminAPIKey.Reveal()
+	generatedKey := false
+	if cfg.Embedded() {
+		emb, err := redisconn.StartEmbedded()
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		redisURL = emb.URL()
+		log.Warn("DFSOPT_REDIS_URL is unset: running with an embedded in-memory Redis and an in-process worker; " +
+			"jobs and results are NOT durable and vanish when the gateway stops (development only)")
+		if adminKey == "" {
+			adminKey, generatedKey = auth.NewKey(), true
+		}
+	}
+	rdb, err := redisconn.Open(ctx, redisURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rdb.Close() }()
+
+	reg := task.Standard()
+	store := jobstore.New(rdb, cfg.ResultTTL)
+	client := asynq.NewClientFromRedisClient(rdb)
+	defer func() { _ = client.Close() }()
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	keys := auth.NewKeyStore(rdb)
+
+	var worker *runner.Server
+	if cfg.Embedded() {
+		worker = runner.NewServer(rdb, cfg.Worker, cfg.ShutdownTimeout, runner.NewHandler(reg, store, log.With(zap.String("component", "worker"))), log)
+		if err := worker.Start(); err != nil {
+			return err
+		}
+	}
+	if adminKey == "" {
+		log.Warn("DFSOPT_ADMIN_API_KEY is unset: no admin key; only keys stored in Redis are accepted")
+	}
+
+	handler := httpapi.New(httpapi.Deps{
+		Log: log, Registry: reg, Jobs: jobs.New(reg, store, client, inspector),
+		Auth: auth.NewAuthenticator(adminKey, keys), Keys: keys,
+		Ready:        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		MaxBodyBytes: cfg.MaxBodyBytes, Version: version,
+	})
+	bannerKey := ""
+	if generatedKey {
+		bannerKey = adminKey // a dev-only key made here: printed once, below
+	}
+	adminKey = "" // only the authenticator's hash remains in use
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	url := "http://" + displayAddr(ln.Addr())
+	log.Info("gateway listening", zap.String("url", url), zap.Bool("embedded", cfg.Embedded()),
+		zap.Duration("result_ttl", cfg.ResultTTL), zap.String("version", version))
+	if cfg.Embedded() {
+		printBanner(url, bannerKey)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", zap.Duration("timeout", cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", zap.Error(err))
+	}
+	if worker != nil {
+		worker.Shutdown()
+	}
+	log.Info("gateway stopped")
+	return nil
+}
+
+// displayAddr turns a listen address into one a browser can use.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// printBanner tells a developer on stdout where the gateway is and which
+// key to use. A generated dev key is printed here once; a configured key
+// never is.
+func printBanner(url, generatedKey string) {
+	key := "the key in DFSOPT_ADMIN_API_KEY"
+	if generatedKey != "" {
+		key = generatedKey + "  (generated for this run; set DFSOPT_ADMIN_API_KEY to choose one)"
+	}
+	fmt.Printf("\ndfsopt gateway (embedded mode, not durable)\n  URL:           %s\n  admin API key: %s\n  try:           curl -s %s/health\n\n", url, key, url)
+}

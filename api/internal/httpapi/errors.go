@@ -1,0 +1,115 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/api/internal/jobs"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/requestid"
+)
+
+// Error codes of the error body.
+const (
+	CodeInvalidRequest  = "invalid_request"
+	CodeUnauthenticated = "unauthenticated"
+	CodeForbidden       = "forbidden"
+	CodeNotFound        = "not_found"
+	CodeMethodNotAllow  = "method_not_allowed"
+	CodeConflict        = "conflict"
+	CodeTooLarge        = "payload_too_large"
+	CodeRateLimited     = "rate_limited"
+	CodeUnavailable     = "unavailable"
+	CodeInternal        = "internal"
+)
+
+// ErrorBody is the body of every non-2xx answer.
+type ErrorBody struct {
+	Error ErrorInfo `json:"error"`
+}
+
+// ErrorInfo describes what went wrong.
+type ErrorInfo struct {
+	Code      string        `json:"code"`
+	Message   string        `json:"message"`
+	Details   []ErrorDetail `json:"details,omitempty"`
+	RequestID string        `json:"request_id"`
+}
+
+// ErrorDetail names one offending field.
+type ErrorDetail struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// httpError is an error the HTTP layer itself raises, with its status.
+type httpError struct {
+	status  int
+	code    string
+	message string
+	details []ErrorDetail
+}
+
+func (e *httpError) Error() string { return e.message }
+
+func errStatus(status int, code, msg string) error {
+	return &httpError{status: status, code: code, message: msg}
+}
+
+// errorFor maps any error to its status and error info: the one place
+// where typed errors become HTTP codes.
+func errorFor(err error) (int, ErrorInfo) {
+	var he *httpError
+	var ve *schema.ValidationError
+	var nr *jobs.NotReadyError
+	switch {
+	case errors.As(err, &he):
+		return he.status, ErrorInfo{Code: he.code, Message: he.message, Details: he.details}
+	case errors.As(err, &ve):
+		info := ErrorInfo{Code: CodeInvalidRequest, Message: ve.Error()}
+		status := http.StatusUnprocessableEntity
+		for _, fe := range ve.Errors {
+			info.Details = append(info.Details, ErrorDetail{Field: fe.Field, Reason: fe.Reason})
+			switch fe.Reason {
+			case schema.ReasonSyntax, schema.ReasonType, schema.ReasonUnknown:
+				status = http.StatusBadRequest // not a well-formed document
+			}
+		}
+		if len(ve.Errors) == 1 && ve.Errors[0].Reason == schema.ReasonRequired && ve.Errors[0].Field == "" {
+			status = http.StatusBadRequest // empty body
+		}
+		return status, info
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return http.StatusUnauthorized, ErrorInfo{Code: CodeUnauthenticated, Message: err.Error()}
+	case errors.Is(err, auth.ErrForbidden):
+		return http.StatusForbidden, ErrorInfo{Code: CodeForbidden, Message: err.Error()}
+	case errors.Is(err, jobstore.ErrNotFound):
+		return http.StatusNotFound, ErrorInfo{Code: CodeNotFound, Message: "job not found"}
+	case errors.Is(err, auth.ErrKeyNotFound):
+		return http.StatusNotFound, ErrorInfo{Code: CodeNotFound, Message: err.Error()}
+	case errors.As(err, &nr):
+		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: nr.Error()}
+	case errors.Is(err, jobstore.ErrFinished):
+		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: "the job already finished and cannot be canceled"}
+	case errors.Is(err, jobs.ErrUnavailable):
+		return http.StatusServiceUnavailable, ErrorInfo{Code: CodeUnavailable, Message: "the job queue is unavailable; try again"}
+	}
+	return http.StatusInternalServerError, ErrorInfo{Code: CodeInternal, Message: "internal error"}
+}
+
+// abort answers with the error body of err and stops the handler chain.
+func abort(c *gin.Context, err error) {
+	status, info := errorFor(err)
+	info.RequestID = requestid.From(c.Request.Context())
+	if status >= 500 {
+		logging.From(c.Request.Context()).Error("request failed", zap.Int("status", status), zap.Error(err))
+	}
+	_ = c.Error(err)
+	c.AbortWithStatusJSON(status, ErrorBody{Error: info})
+}

@@ -1,0 +1,244 @@
+// Package httpapi provides the gateway's HTTP API (Gin): routes, the
+// request-id, logging, recovery, body-limit and auth middleware, and the
+// mapping of errors to the error body. Handlers decode, call the job
+// service, and encode.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/api/internal/jobs"
+	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/task"
+)
+
+// Checker reports whether a dependency is usable (Redis ping).
+type Checker func(ctx context.Context) error
+
+// Deps are what the HTTP API needs.
+type Deps struct {
+	Log      *zap.Logger
+	Registry *task.Registry
+	Jobs     *jobs.Service
+	Auth     *auth.Authenticator
+	// Keys manages API keys (admin routes); nil disables them.
+	Keys *auth.KeyStore
+	// Ready checks Redis for /ready.
+	Ready Checker
+	// MaxBodyBytes caps request bodies (413 above).
+	MaxBodyBytes int64
+	// Version is reported by /health.
+	Version string
+}
+
+// New returns the gateway's HTTP handler.
+func New(d Deps) http.Handler {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = true
+	r.Use(requestContext(d.Log), recovery(), limitBody(d.MaxBodyBytes))
+	r.NoRoute(func(c *gin.Context) {
+		abort(c, errStatus(http.StatusNotFound, CodeNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		abort(c, errStatus(http.StatusMethodNotAllowed, CodeMethodNotAllow, "method "+c.Request.Method+" is not allowed on "+c.Request.URL.Path))
+	})
+
+	started := time.Now()
+	r.GET("/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/health", func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version, "uptime_seconds": int(time.Since(started).Seconds())})
+	})
+	r.GET("/ready", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.Ready(ctx); err != nil {
+			abort(c, errStatus(http.StatusServiceUnavailable, CodeUnavailable, "redis is not reachable"))
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": gin.H{"redis": "ok"}})
+	})
+
+	h := &handlers{d: d}
+	v1 := r.Group("/v1", authenticate(d.Auth))
+	for _, k := range d.Registry.Kinds() {
+		v1.POST(k.Path[len("/v1"):], require(auth.ScopeJobsWrite), h.submit(k))
+	}
+	v1.GET("/jobs", require(auth.ScopeJobsRead), h.list)
+	v1.GET("/jobs/:id", require(auth.ScopeJobsRead), h.get)
+	v1.GET("/jobs/:id/result", require(auth.ScopeJobsRead), h.result)
+	v1.DELETE("/jobs/:id", require(auth.ScopeJobsWrite), h.cancel)
+	if d.Keys != nil {
+		admin := v1.Group("/admin", require(auth.ScopeAdmin))
+		admin.POST("/api-keys", h.createKey)
+		admin.GET("/api-keys", h.listKeys)
+		admin.DELETE("/api-keys/:id", h.revokeKey)
+	}
+	return r
+}
+
+type handlers struct{ d Deps }
+
+// jobDoc is the status document with the result URL filled in.
+func jobDoc(j *jobstore.Job) *jobstore.Job {
+	if j.Status == jobstore.StatusSucceeded {
+		j.ResultURL = "/v1/jobs/" + j.ID + "/result"
+	}
+	return j
+}
+
+func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		body, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			abort(c, bodyError(err))
+			return
+		}
+		p, _ := principalOf(c)
+		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparent(c)})
+		if err != nil {
+			abort(c, err)
+			return
+		}
+		c.Header("Location", "/v1/jobs/"+j.ID)
+		c.JSON(http.StatusAccepted, jobDoc(j))
+	}
+}
+
+func (h *handlers) get(c *gin.Context) {
+	p, _ := principalOf(c)
+	j, err := h.d.Jobs.Get(c.Request.Context(), p, c.Param("id"))
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, jobDoc(j))
+}
+
+// List limits.
+const (
+	defaultListLimit = 50
+	maxListLimit     = 500
+)
+
+func (h *handlers) list(c *gin.Context) {
+	limit := defaultListLimit
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			abort(c, &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest,
+				message: "limit must be an integer between 1 and " + strconv.Itoa(maxListLimit),
+				details: []ErrorDetail{{Field: "limit", Reason: "out_of_range"}}})
+			return
+		}
+		limit = n
+	}
+	p, _ := principalOf(c)
+	js, err := h.d.Jobs.List(c.Request.Context(), p, limit)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	for _, j := range js {
+		jobDoc(j)
+	}
+	c.JSON(http.StatusOK, gin.H{"jobs": js})
+}
+
+func (h *handlers) result(c *gin.Context) {
+	if f := c.Query("format"); f != "" && f != "json" {
+		abort(c, &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest,
+			message: "format must be json (csv is not supported yet)",
+			details: []ErrorDetail{{Field: "format", Reason: "invalid"}}})
+		return
+	}
+	p, _ := principalOf(c)
+	b, err := h.d.Jobs.Result(c.Request.Context(), p, c.Param("id"))
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+}
+
+func (h *handlers) cancel(c *gin.Context) {
+	p, _ := principalOf(c)
+	j, err := h.d.Jobs.Cancel(c.Request.Context(), p, c.Param("id"))
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, jobDoc(j))
+}
+
+// createKeyRequest is the body of POST /v1/admin/api-keys.
+type createKeyRequest struct {
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+func (h *handlers) createKey(c *gin.Context) {
+	var req createKeyRequest
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			abort(c, bodyError(err))
+			return
+		}
+		abort(c, &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: "invalid JSON: " + err.Error()})
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || len(req.Name) > 100 {
+		abort(c, &httpError{status: http.StatusUnprocessableEntity, code: CodeInvalidRequest,
+			message: "name is required (at most 100 characters)", details: []ErrorDetail{{Field: "name", Reason: "required"}}})
+		return
+	}
+	for i, s := range req.Scopes {
+		if !auth.KnownScope(s) {
+			abort(c, &httpError{status: http.StatusUnprocessableEntity, code: CodeInvalidRequest,
+				message: "unknown scope " + strconv.Quote(s) + " (want jobs:read, jobs:write or admin)",
+				details: []ErrorDetail{{Field: "scopes[" + strconv.Itoa(i) + "]", Reason: "invalid"}}})
+			return
+		}
+	}
+	k, key, err := h.d.Keys.Create(c.Request.Context(), req.Name, req.Scopes)
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"id": k.ID, "key": key, "name": k.Name, "scopes": k.Scopes, "created_at": k.CreatedAt})
+}
+
+func (h *handlers) listKeys(c *gin.Context) {
+	ks, err := h.d.Keys.List(c.Request.Context())
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"api_keys": ks})
+}
+
+func (h *handlers) revokeKey(c *gin.Context) {
+	k, err := h.d.Keys.Revoke(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, k)
+}

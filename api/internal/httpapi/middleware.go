@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/requestid"
+)
+
+// requestContext takes or makes the request id, returns it in the response,
+// and puts it and a logger carrying it in the request's context. It also
+// writes the access log line.
+func requestContext(base *zap.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		id := requestid.Sanitize(c.GetHeader(requestid.Header))
+		c.Header(requestid.Header, id)
+		log := base.With(zap.String("request_id", id))
+		ctx := logging.With(requestid.With(c.Request.Context(), id), log)
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		fields := []zap.Field{
+			zap.String("method", c.Request.Method), zap.String("route", route), zap.String("path", c.Request.URL.Path),
+			zap.Int("status", c.Writer.Status()), zap.Int("bytes", c.Writer.Size()),
+			zap.Duration("duration", time.Since(start)), zap.String("remote", c.ClientIP()),
+		}
+		if p, ok := principalOf(c); ok {
+			fields = append(fields, zap.String("principal", p.ID))
+		}
+		if c.Writer.Status() >= 500 {
+			log.Warn("request", fields...)
+		} else {
+			log.Info("request", fields...)
+		}
+	}
+}
+
+// recovery turns a panic into a 500 error body.
+func recovery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				logging.From(c.Request.Context()).Error("panic in handler", zap.Any("panic", r), zap.Stack("stack"))
+				abort(c, fmt.Errorf("panic: %v", r))
+			}
+		}()
+		c.Next()
+	}
+}
+
+// limitBody caps the request body: a declared length above max gets 413 at
+// once; a longer body fails on read (handlers map *http.MaxBytesError).
+func limitBody(max int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > max {
+			abort(c, tooLarge(max))
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		c.Next()
+	}
+}
+
+func tooLarge(max int64) error {
+	return errStatus(http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("the request body exceeds %d bytes", max))
+}
+
+// bodyError maps a body read error.
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge(mbe.Limit)
+	}
+	return errStatus(http.StatusBadRequest, CodeInvalidRequest, "cannot read the request body")
+}
+
+const principalKey = "dfsopt.principal"
+
+// authenticate requires a valid X-API-Key and stores the principal.
+func authenticate(a *auth.Authenticator) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		key := c.GetHeader("X-API-Key")
+		if key == "" {
+			if c.GetHeader("Authorization") != "" {
+				abort(c, errStatus(http.StatusUnauthorized, CodeUnauthenticated, "bearer tokens are not supported yet; use X-API-Key"))
+				return
+			}
+			abort(c, auth.ErrUnauthenticated)
+			return
+		}
+		p, err := a.Authenticate(c.Request.Context(), key)
+		if err != nil {
+			abort(c, err)
+			return
+		}
+		c.Set(principalKey, p)
+		c.Request = c.Request.WithContext(logging.With(c.Request.Context(),
+			logging.From(c.Request.Context()).With(zap.String("principal", p.ID))))
+		c.Next()
+	}
+}
+
+// require checks the principal has a scope.
+func require(scope string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, ok := principalOf(c)
+		if !ok || !p.Can(scope) {
+			abort(c, auth.ErrForbidden)
+			return
+		}
+		c.Next()
+	}
+}
+
+func principalOf(c *gin.Context) (auth.Principal, bool) {
+	v, ok := c.Get(principalKey)
+	if !ok {
+		return auth.Principal{}, false
+	}
+	p, ok := v.(auth.Principal)
+	return p, ok
+}
+
+var traceparentRE = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
+
+// traceparent returns the request's W3C traceparent header if well formed.
+func traceparent(c *gin.Context) string {
+	if v := c.GetHeader("traceparent"); traceparentRE.MatchString(v) {
+		return v
+	}
+	return ""
+}

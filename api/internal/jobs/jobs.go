@@ -1,0 +1,161 @@
+// Package jobs provides the gateway's job service: submit a request
+// document as an Asynq task, read a principal's jobs and results, cancel.
+// It knows nothing of HTTP.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/requestid"
+	"github.com/dfsopt/dfsopt/pkg/task"
+)
+
+// Errors callers branch on (besides jobstore.ErrNotFound and
+// jobstore.ErrFinished, and *schema.ValidationError from Submit).
+var (
+	// ErrResultNotReady: the job has not succeeded (yet).
+	ErrResultNotReady = errors.New("the job has no result")
+	// ErrUnavailable: the queue could not be reached.
+	ErrUnavailable = errors.New("the job queue is unavailable")
+)
+
+// NotReadyError says why a job has no result.
+type NotReadyError struct{ Status jobstore.Status }
+
+// Error names the job's status.
+func (e *NotReadyError) Error() string {
+	return fmt.Sprintf("the job is %s: no result", e.Status)
+}
+
+// Unwrap returns ErrResultNotReady.
+func (e *NotReadyError) Unwrap() error { return ErrResultNotReady }
+
+// Enqueuer puts tasks on a queue (*asynq.Client).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Canceler removes queued tasks and interrupts running ones
+// (*asynq.Inspector).
+type Canceler interface {
+	DeleteTask(queue, id string) error
+	CancelProcessing(id string) error
+}
+
+// Service is the job service.
+type Service struct {
+	reg    *task.Registry
+	store  *jobstore.Store
+	queue  Enqueuer
+	cancel Canceler
+}
+
+// New returns a job service.
+func New(reg *task.Registry, store *jobstore.Store, queue Enqueuer, cancel Canceler) *Service {
+	return &Service{reg: reg, store: store, queue: queue, cancel: cancel}
+}
+
+// Submission is one request document to run as a job.
+type Submission struct {
+	Kind        *task.Kind
+	Body        []byte
+	Principal   auth.Principal
+	Traceparent string
+}
+
+// Submit validates a request document, records a queued job and enqueues
+// its task. Errors: *schema.ValidationError for a bad document,
+// ErrUnavailable when Redis cannot be reached.
+func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, error) {
+	req, err := sub.Kind.Decode(sub.Body)
+	if err != nil {
+		return nil, err
+	}
+	j := &jobstore.Job{
+		ID: NewJobID(), Type: sub.Kind.Type, Queue: sub.Kind.Queue(req),
+		Owner: sub.Principal.ID, RequestID: requestid.From(ctx),
+	}
+	t, err := sub.Kind.NewTask(&task.Payload{
+		JobID: j.ID, Request: sub.Body, Principal: j.Owner, RequestID: j.RequestID, Traceparent: sub.Traceparent,
+	}, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Create(ctx, j); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if _, err := s.queue.EnqueueContext(ctx, t); err != nil {
+		if derr := s.store.Delete(context.WithoutCancel(ctx), j.ID, j.Owner); derr != nil {
+			logging.From(ctx).Warn("cannot delete the record of a job that was not enqueued", zap.String("job_id", j.ID), zap.Error(derr))
+		}
+		return nil, fmt.Errorf("%w: enqueue %s: %w", ErrUnavailable, j.ID, err)
+	}
+	logging.From(ctx).Info("job queued", zap.String("job_id", j.ID), zap.String("type", j.Type), zap.String("queue", j.Queue))
+	return j, nil
+}
+
+// Get returns one of the principal's jobs (jobstore.ErrNotFound for others').
+func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*jobstore.Job, error) {
+	return s.store.GetOwned(ctx, id, p.ID)
+}
+
+// List returns up to limit of the principal's jobs, newest first.
+func (s *Service) List(ctx context.Context, p auth.Principal, limit int) ([]*jobstore.Job, error) {
+	return s.store.List(ctx, p.ID, limit)
+}
+
+// Result returns the result document of one of the principal's succeeded
+// jobs; a *NotReadyError when it has not succeeded.
+func (s *Service) Result(ctx context.Context, p auth.Principal, id string) ([]byte, error) {
+	j, err := s.store.GetOwned(ctx, id, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if j.Status != jobstore.StatusSucceeded {
+		return nil, &NotReadyError{Status: j.Status}
+	}
+	b, err := s.store.Result(ctx, id)
+	if errors.Is(err, jobstore.ErrNoResult) {
+		return nil, jobstore.ErrNotFound // expired between the two reads
+	}
+	return b, err
+}
+
+// Cancel cancels one of the principal's queued or running jobs and returns
+// it. The record is marked canceled first (the worker checks it); then the
+// task is removed from its queue, or its handler interrupted (best effort).
+func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*jobstore.Job, error) {
+	prev, err := s.store.Cancel(ctx, id, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	j, err := s.store.GetOwned(ctx, id, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	log := logging.From(ctx).With(zap.String("job_id", id))
+	switch prev {
+	case jobstore.StatusQueued, jobstore.StatusRunning:
+		if err := s.cancel.DeleteTask(j.Queue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			log.Debug("task not deleted (running?)", zap.Error(err))
+		}
+		if prev == jobstore.StatusRunning {
+			if err := s.cancel.CancelProcessing(id); err != nil {
+				log.Warn("cannot signal the worker; it will notice the cancel flag", zap.Error(err))
+			}
+		}
+		log.Info("job canceled", zap.String("was", string(prev)))
+	}
+	return j, nil
+}
+
+// NewJobID returns a new random job id.
+func NewJobID() string { return "job_" + requestid.New() }

@@ -1,0 +1,291 @@
+// Package config provides the typed configuration of the dfsopt binaries,
+// parsed from DFSOPT_* environment variables and validated at start-up.
+//
+// Each binary has one struct (Gateway, Worker). Load functions take a lookup
+// function (os.LookupEnv in main) so tests need no process environment. A
+// wrong value yields an *Error naming the variable; main prints it as one line
+// and exits.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// Lookup reads one environment variable; os.LookupEnv satisfies it.
+type Lookup func(name string) (string, bool)
+
+// Error is a configuration problem with one variable.
+type Error struct {
+	// Var is the environment variable's name.
+	Var string
+	// Reason says what is wrong and what is expected. It never contains the
+	// value of a secret.
+	Reason string
+}
+
+// Error returns "config: NAME: reason".
+func (e *Error) Error() string { return "config: " + e.Var + ": " + e.Reason }
+
+// Secret is a string that never prints or marshals its value.
+type Secret string
+
+// String returns a redaction marker, or "" when the secret is empty.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// MarshalJSON encodes the redaction marker, never the value.
+func (s Secret) MarshalJSON() ([]byte, error) { return strconv.AppendQuote(nil, s.String()), nil }
+
+// Reveal returns the secret's value, for the one place that must use it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Common holds the settings both binaries share.
+type Common struct {
+	// RedisURL is DFSOPT_REDIS_URL (redis:// or rediss://). Empty means the
+	// gateway runs an embedded, non-durable Redis (development only).
+	RedisURL Secret
+	// ResultTTL is DFSOPT_RESULT_TTL: how long job records and results live.
+	ResultTTL time.Duration
+	// LogLevel is DFSOPT_LOG_LEVEL (debug, info, warn, error).
+	LogLevel zapcore.Level
+	// ShutdownTimeout is DFSOPT_SHUTDOWN_TIMEOUT: how long a SIGTERM waits
+	// for in-flight requests and tasks.
+	ShutdownTimeout time.Duration
+}
+
+// WorkerPool holds the Asynq server settings, used by the worker binary and
+// by the gateway's in-process worker in embedded mode.
+type WorkerPool struct {
+	// Concurrency is DFSOPT_WORKER_CONCURRENCY: tasks run at once.
+	Concurrency int
+	// QueueWeights is DFSOPT_QUEUE_WEIGHTS, "critical=6,default=3,low=1".
+	QueueWeights map[string]int
+	// PollInterval is DFSOPT_WORKER_POLL_INTERVAL: how often an idle worker
+	// looks for new tasks.
+	PollInterval time.Duration
+}
+
+// Gateway is the configuration of the HTTP gateway.
+type Gateway struct {
+	Common
+	// HTTPAddr is DFSOPT_HTTP_ADDR, the listen address.
+	HTTPAddr string
+	// AdminAPIKey is DFSOPT_ADMIN_API_KEY, accepted as an admin API key. In
+	// embedded mode a random one is generated when unset.
+	AdminAPIKey Secret
+	// MaxBodyBytes is DFSOPT_MAX_BODY_BYTES: larger request bodies get 413.
+	MaxBodyBytes int64
+	// Worker configures the in-process worker of embedded mode.
+	Worker WorkerPool
+}
+
+// Embedded reports whether the gateway runs its own in-memory Redis and
+// worker (DFSOPT_REDIS_URL unset).
+func (g *Gateway) Embedded() bool { return g.RedisURL == "" }
+
+// Worker is the configuration of the worker binary.
+type Worker struct {
+	Common
+	WorkerPool
+}
+
+// Defaults of the variables that have one.
+const (
+	DefaultHTTPAddr        = ":8080"
+	DefaultResultTTL       = 24 * time.Hour
+	DefaultShutdownTimeout = 8 * time.Second
+	DefaultMaxBodyBytes    = 16 << 20
+	DefaultPollInterval    = 500 * time.Millisecond
+	DefaultQueueWeights    = "critical=6,default=3,low=1"
+)
+
+// Queue names, in priority order.
+var queueNames = []string{"critical", "default", "low"}
+
+// LoadGateway parses and validates the gateway configuration.
+func LoadGateway(lookup Lookup) (*Gateway, error) {
+	p := parser{lookup: lookup}
+	g := &Gateway{
+		Common:       p.common(),
+		HTTPAddr:     p.addr("DFSOPT_HTTP_ADDR", DefaultHTTPAddr),
+		AdminAPIKey:  Secret(p.str("DFSOPT_ADMIN_API_KEY", "")),
+		MaxBodyBytes: int64(p.intRange("DFSOPT_MAX_BODY_BYTES", DefaultMaxBodyBytes, 1024, 1<<30)),
+		Worker:       p.pool(),
+	}
+	if k := g.AdminAPIKey; k != "" && len(k) < 16 {
+		p.fail("DFSOPT_ADMIN_API_KEY", "must be at least 16 characters")
+	}
+	return g, p.err
+}
+
+// LoadWorker parses and validates the worker configuration. The worker
+// needs a real Redis: DFSOPT_REDIS_URL is required.
+func LoadWorker(lookup Lookup) (*Worker, error) {
+	p := parser{lookup: lookup}
+	w := &Worker{Common: p.common(), WorkerPool: p.pool()}
+	if w.RedisURL == "" {
+		p.fail("DFSOPT_REDIS_URL", "is required by the worker (e.g. redis://localhost:6379/0)")
+	}
+	return w, p.err
+}
+
+// parser reads variables and keeps the first error.
+type parser struct {
+	lookup Lookup
+	err    error
+}
+
+func (p *parser) fail(name, format string, args ...any) {
+	if p.err == nil {
+		p.err = &Error{Var: name, Reason: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (p *parser) str(name, def string) string {
+	v, ok := p.lookup(name)
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		return def
+	}
+	return v
+}
+
+func (p *parser) common() Common {
+	return Common{
+		RedisURL:        Secret(p.redisURL("DFSOPT_REDIS_URL")),
+		ResultTTL:       p.duration("DFSOPT_RESULT_TTL", DefaultResultTTL, time.Minute, 30*24*time.Hour),
+		LogLevel:        p.level("DFSOPT_LOG_LEVEL"),
+		ShutdownTimeout: p.duration("DFSOPT_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, 0, 10*time.Minute),
+	}
+}
+
+func (p *parser) pool() WorkerPool {
+	return WorkerPool{
+		Concurrency:  p.intRange("DFSOPT_WORKER_CONCURRENCY", runtime.NumCPU(), 1, 1024),
+		QueueWeights: p.weights("DFSOPT_QUEUE_WEIGHTS"),
+		PollInterval: p.duration("DFSOPT_WORKER_POLL_INTERVAL", DefaultPollInterval, 10*time.Millisecond, time.Minute),
+	}
+}
+
+func (p *parser) redisURL(name string) string {
+	v := p.str(name, "")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		// The value may hold a password: name the variable, not the value.
+		p.fail(name, "must be a redis:// or rediss:// URL with a host (e.g. redis://localhost:6379/0)")
+		return ""
+	}
+	return v
+}
+
+func (p *parser) addr(name, def string) string {
+	v := p.str(name, def)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		p.fail(name, "invalid listen address %q (want host:port or :port)", v)
+		return def
+	}
+	return v
+}
+
+func (p *parser) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		p.fail(name, "invalid duration %q (want e.g. 30s, 10m, 24h)", v)
+		return def
+	}
+	if d < lo || d > hi {
+		p.fail(name, "%s is out of range [%s, %s]", d, lo, hi)
+		return def
+	}
+	return d
+}
+
+func (p *parser) intRange(name string, def, lo, hi int) int {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail(name, "invalid integer %q", v)
+		return def
+	}
+	if n < lo || n > hi {
+		p.fail(name, "%d is out of range [%d, %d]", n, lo, hi)
+		return def
+	}
+	return n
+}
+
+func (p *parser) level(name string) zapcore.Level {
+	v := p.str(name, "info")
+	l, err := zapcore.ParseLevel(v)
+	if err != nil || l > zapcore.ErrorLevel {
+		p.fail(name, "invalid level %q (want debug, info, warn or error)", v)
+		return zapcore.InfoLevel
+	}
+	return l
+}
+
+func (p *parser) weights(name string) map[string]int {
+	v := p.str(name, DefaultQueueWeights)
+	w, err := ParseQueueWeights(v)
+	if err != nil {
+		p.fail(name, "%v", err)
+		w, _ = ParseQueueWeights(DefaultQueueWeights)
+	}
+	return w
+}
+
+// ParseQueueWeights parses "critical=6,default=3,low=1". Every queue must
+// be named once with a weight between 1 and 100.
+func ParseQueueWeights(s string) (map[string]int, error) {
+	w := make(map[string]int, len(queueNames))
+	for part := range strings.SplitSeq(s, ",") {
+		name, num, ok := strings.Cut(strings.TrimSpace(part), "=")
+		name = strings.TrimSpace(name)
+		if !ok {
+			return nil, fmt.Errorf("invalid entry %q (want queue=weight, e.g. %s)", part, DefaultQueueWeights)
+		}
+		known := false
+		for _, q := range queueNames {
+			known = known || q == name
+		}
+		if !known {
+			return nil, fmt.Errorf("unknown queue %q (want critical, default, low)", name)
+		}
+		if _, dup := w[name]; dup {
+			return nil, fmt.Errorf("queue %q is listed twice", name)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(num))
+		if err != nil || n < 1 || n > 100 {
+			return nil, fmt.Errorf("weight of %q must be an integer between 1 and 100", name)
+		}
+		w[name] = n
+	}
+	for _, q := range queueNames {
+		if _, ok := w[q]; !ok {
+			return nil, fmt.Errorf("queue %q has no weight (want e.g. %s)", q, DefaultQueueWeights)
+		}
+	}
+	return w, nil
+}

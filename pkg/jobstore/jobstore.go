@@ -1,0 +1,374 @@
+// Package jobstore provides the job records and results of dfsopt, kept in
+// Redis under "dfsopt:" keys that all carry a TTL.
+//
+// A job record is a Redis hash; every status change is one Lua script, so a
+// cancel and a worker finishing cannot overwrite each other. Results are
+// written once (SET NX), which makes task handlers idempotent under Asynq's
+// at-least-once delivery.
+package jobstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// KeyPrefix starts every Redis key dfsopt writes.
+const KeyPrefix = "dfsopt:"
+
+// Status is a job's state.
+type Status string
+
+// Job states. Succeeded, Failed and Canceled are final.
+const (
+	StatusQueued    Status = "queued"
+	StatusRunning   Status = "running"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+	StatusCanceled  Status = "canceled"
+)
+
+// Final reports whether the status is terminal.
+func (s Status) Final() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusCanceled
+}
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: no such job, it expired, or it belongs to someone else.
+	ErrNotFound = errors.New("job not found")
+	// ErrFinished: the job already succeeded or failed.
+	ErrFinished = errors.New("job already finished")
+	// ErrNoResult: the job exists but has no result (yet).
+	ErrNoResult = errors.New("job has no result")
+)
+
+// Progress is how far a job is.
+type Progress struct {
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+	Phase string `json:"phase,omitempty"`
+}
+
+// JobError is why a job failed or was canceled.
+type JobError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Job is a job record: the status document of the HTTP API.
+type Job struct {
+	ID         string     `json:"id"`
+	Type       string     `json:"type"`
+	Status     Status     `json:"status"`
+	Queue      string     `json:"queue"`
+	Progress   Progress   `json:"progress"`
+	CreatedAt  time.Time  `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	Error      *JobError  `json:"error,omitempty"`
+	// ResultURL is set by the HTTP layer for succeeded jobs.
+	ResultURL string `json:"result_url,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	// Owner is the principal that submitted the job; never shown.
+	Owner string `json:"-"`
+	// Attempts counts the times a worker started the job.
+	Attempts int `json:"-"`
+}
+
+// Store reads and writes job records and results.
+type Store struct {
+	rdb redis.UniversalClient
+	ttl time.Duration
+	now func() time.Time
+}
+
+// New returns a store whose keys live for ttl (DFSOPT_RESULT_TTL).
+func New(rdb redis.UniversalClient, ttl time.Duration) *Store {
+	return &Store{rdb: rdb, ttl: ttl, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// TTL returns the lifetime of job records and results.
+func (s *Store) TTL() time.Duration { return s.ttl }
+
+// JobKey returns the Redis key of a job record.
+func JobKey(id string) string { return KeyPrefix + "job:" + id }
+
+// ResultKey returns the Redis key of a job's result document.
+func ResultKey(id string) string { return KeyPrefix + "result:" + id }
+
+// OwnerKey returns the Redis key of a principal's job index (a sorted set
+// of job ids by creation time).
+func OwnerKey(owner string) string { return KeyPrefix + "owner:" + owner + ":jobs" }
+
+const timeLayout = time.RFC3339Nano
+
+func (s *Store) ttlSeconds() int64 { return int64(s.ttl / time.Second) }
+
+// Create stores a new queued job. ID, Type, Queue, Owner and RequestID must
+// be set; the timestamps are filled in.
+func (s *Store) Create(ctx context.Context, j *Job) error {
+	now := s.now()
+	j.Status = StatusQueued
+	j.CreatedAt = now
+	j.ExpiresAt = now.Add(s.ttl)
+	key, owner := JobKey(j.ID), OwnerKey(j.Owner)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, key,
+			"id", j.ID, "type", j.Type, "status", string(j.Status), "queue", j.Queue,
+			"owner", j.Owner, "request_id", j.RequestID,
+			"created_at", now.Format(timeLayout), "expires_at", j.ExpiresAt.Format(timeLayout),
+			"progress_done", 0, "progress_total", 0, "attempts", 0)
+		p.Expire(ctx, key, s.ttl)
+		p.ZAdd(ctx, owner, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
+		p.ZRemRangeByScore(ctx, owner, "-inf", strconv.FormatInt(now.Add(-s.ttl).UnixMilli(), 10))
+		p.Expire(ctx, owner, s.ttl)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create job %s: %w", j.ID, err)
+	}
+	return nil
+}
+
+// Delete removes a job record that never got queued (enqueue failed).
+func (s *Store) Delete(ctx context.Context, id, owner string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, JobKey(id))
+		p.ZRem(ctx, OwnerKey(owner), id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete job %s: %w", id, err)
+	}
+	return nil
+}
+
+// Get returns a job record, whoever owns it.
+func (s *Store) Get(ctx context.Context, id string) (*Job, error) {
+	m, err := s.rdb.HGetAll(ctx, JobKey(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("get job %s: %w", id, err)
+	}
+	if len(m) == 0 {
+		return nil, ErrNotFound
+	}
+	return parseJob(m)
+}
+
+// GetOwned returns a job record if owner owns it, else ErrNotFound.
+func (s *Store) GetOwned(ctx context.Context, id, owner string) (*Job, error) {
+	j, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if j.Owner != owner {
+		return nil, ErrNotFound
+	}
+	return j, nil
+}
+
+// List returns up to limit of the owner's jobs, newest first. Expired jobs
+// are dropped from the index as they are found.
+func (s *Store) List(ctx context.Context, owner string, limit int) ([]*Job, error) {
+	ids, err := s.rdb.ZRevRange(ctx, OwnerKey(owner), 0, int64(limit)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGetAll(ctx, JobKey(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	jobs := make([]*Job, 0, len(ids))
+	var gone []any
+	for i, c := range cmds {
+		m := c.Val()
+		if len(m) == 0 {
+			gone = append(gone, ids[i])
+			continue
+		}
+		j, err := parseJob(m)
+		if err != nil {
+			return nil, err
+		}
+		if j.Owner == owner {
+			jobs = append(jobs, j)
+		}
+	}
+	if len(gone) > 0 {
+		// Best effort: a failure here only leaves stale ids to skip again.
+		_ = s.rdb.ZRem(ctx, OwnerKey(owner), gone...).Err()
+	}
+	return jobs, nil
+}
+
+// Result returns a job's stored result document.
+func (s *Store) Result(ctx context.Context, id string) ([]byte, error) {
+	b, err := s.rdb.Get(ctx, ResultKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNoResult
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get result %s: %w", id, err)
+	}
+	return b, nil
+}
+
+var startScript = redis.NewScript(`
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return '' end
+if s == 'queued' or s == 'running' then
+  redis.call('HSET', KEYS[1], 'status', 'running')
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  if redis.call('HEXISTS', KEYS[1], 'started_at') == 0 then
+    redis.call('HSET', KEYS[1], 'started_at', ARGV[1])
+  end
+  return 'running'
+end
+return s`)
+
+// Start marks a job running (again, on a re-delivery) and returns its
+// status afterwards: StatusRunning when the caller should compute, a final
+// status when there is nothing left to do. ErrNotFound when the record has
+// expired or never existed.
+func (s *Store) Start(ctx context.Context, id string) (Status, error) {
+	return s.run(ctx, startScript, "start", id, []string{JobKey(id)}, s.now().Format(timeLayout))
+}
+
+var progressScript = redis.NewScript(`
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return '' end
+if s == 'running' then
+  redis.call('HSET', KEYS[1], 'progress_done', ARGV[1], 'progress_total', ARGV[2], 'progress_phase', ARGV[3])
+end
+return s`)
+
+// SetProgress records a running job's progress and returns its status, so
+// that a worker learns of a cancel on its next report.
+func (s *Store) SetProgress(ctx context.Context, id string, p Progress) (Status, error) {
+	return s.run(ctx, progressScript, "progress", id, []string{JobKey(id)}, p.Done, p.Total, p.Phase)
+}
+
+var succeedScript = redis.NewScript(`
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return '' end
+if s ~= 'running' and s ~= 'queued' then return s end
+redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[1], 'status', 'succeeded', 'finished_at', ARGV[2], 'expires_at', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return 'succeeded'`)
+
+// Succeed stores a job's result (once) and marks it succeeded. Job and
+// result then live for the TTL from now. It returns the final status, which
+// is not StatusSucceeded when the job was canceled meanwhile (the result is
+// then dropped).
+func (s *Store) Succeed(ctx context.Context, id, owner string, result []byte) (Status, error) {
+	now := s.now()
+	return s.run(ctx, succeedScript, "succeed", id, []string{JobKey(id), ResultKey(id), OwnerKey(owner)},
+		result, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
+}
+
+var failScript = redis.NewScript(`
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return '' end
+if s ~= 'running' and s ~= 'queued' then return s end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'error_code', ARGV[1], 'error_message', ARGV[2],
+  'finished_at', ARGV[3], 'expires_at', ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 'failed'`)
+
+// Fail marks a job failed with an error code and message, unless it is
+// already final; it returns the final status.
+func (s *Store) Fail(ctx context.Context, id, owner string, e JobError) (Status, error) {
+	now := s.now()
+	return s.run(ctx, failScript, "fail", id, []string{JobKey(id), OwnerKey(owner)},
+		e.Code, e.Message, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
+}
+
+var cancelScript = redis.NewScript(`
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return '' end
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return '' end
+if s == 'queued' or s == 'running' then
+  redis.call('HSET', KEYS[1], 'status', 'canceled', 'cancel_requested', '1',
+    'error_code', 'canceled', 'error_message', 'canceled by the client',
+    'finished_at', ARGV[2], 'expires_at', ARGV[4])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return s`)
+
+// Cancel marks the owner's queued or running job canceled and returns its
+// status before the call. Canceling a canceled job is a no-op; a succeeded
+// or failed one gives ErrFinished; someone else's gives ErrNotFound.
+func (s *Store) Cancel(ctx context.Context, id, owner string) (Status, error) {
+	now := s.now()
+	prev, err := s.run(ctx, cancelScript, "cancel", id, []string{JobKey(id)},
+		owner, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
+	if err != nil {
+		return "", err
+	}
+	if prev == StatusSucceeded || prev == StatusFailed {
+		return prev, ErrFinished
+	}
+	return prev, nil
+}
+
+func (s *Store) run(ctx context.Context, sc *redis.Script, op, id string, keys []string, args ...any) (Status, error) {
+	v, err := sc.Run(ctx, s.rdb, keys, args...).Text()
+	if err != nil {
+		return "", fmt.Errorf("%s job %s: %w", op, id, err)
+	}
+	if v == "" {
+		return "", ErrNotFound
+	}
+	return Status(v), nil
+}
+
+func parseJob(m map[string]string) (*Job, error) {
+	j := &Job{
+		ID: m["id"], Type: m["type"], Status: Status(m["status"]), Queue: m["queue"],
+		Owner: m["owner"], RequestID: m["request_id"],
+	}
+	var err error
+	parseTime := func(field string) *time.Time {
+		v, ok := m[field]
+		if !ok || v == "" {
+			return nil
+		}
+		t, perr := time.Parse(timeLayout, v)
+		if perr != nil && err == nil {
+			err = fmt.Errorf("job %s: bad %s %q: %w", j.ID, field, v, perr)
+		}
+		return &t
+	}
+	if t := parseTime("created_at"); t != nil {
+		j.CreatedAt = *t
+	}
+	if t := parseTime("expires_at"); t != nil {
+		j.ExpiresAt = *t
+	}
+	j.StartedAt = parseTime("started_at")
+	j.FinishedAt = parseTime("finished_at")
+	j.Progress.Done, _ = strconv.Atoi(m["progress_done"])
+	j.Progress.Total, _ = strconv.Atoi(m["progress_total"])
+	j.Progress.Phase = m["progress_phase"]
+	j.Attempts, _ = strconv.Atoi(m["attempts"])
+	if c := m["error_code"]; c != "" {
+		j.Error = &JobError{Code: c, Message: m["error_message"]}
+	}
+	return j, err
+}

@@ -1,0 +1,267 @@
+// Package runner provides the Asynq side of dfsopt: the task handler that
+// turns a task payload into an optimizer call and stores the outcome through
+// the job store, and the Asynq server that runs it. The worker binary and the
+// gateway's embedded mode both use it.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/requestid"
+	"github.com/dfsopt/dfsopt/pkg/task"
+)
+
+// Job error codes stored in failed job records.
+const (
+	CodeInvalidRequest = "invalid_request"
+	CodeTimeout        = "timeout"
+	CodeComputeFailed  = "compute_failed"
+	CodeInternal       = "internal"
+)
+
+// Handler runs the tasks of every kind in a registry.
+type Handler struct {
+	reg   *task.Registry
+	store *jobstore.Store
+	log   *zap.Logger
+	// poll is how often a running job's progress is written and its cancel
+	// flag read.
+	poll time.Duration
+}
+
+// NewHandler returns a handler running the kinds of reg.
+func NewHandler(reg *task.Registry, store *jobstore.Store, log *zap.Logger) *Handler {
+	return &Handler{reg: reg, store: store, log: log, poll: 250 * time.Millisecond}
+}
+
+// Mux returns an Asynq mux routing each registered type to h.
+func (h *Handler) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	for _, k := range h.reg.Kinds() {
+		mux.Handle(k.Type, h)
+	}
+	return mux
+}
+
+// ProcessTask runs one task. It is idempotent: a job that is already final
+// is skipped, and a result is written once. It returns nil when the job
+// reached a final state, an error wrapping asynq.SkipRetry for a broken
+// task, and a plain error (retried by Asynq) for transient failures and for
+// a shutdown that interrupted the job.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	p, err := task.DecodePayload(t.Payload())
+	if err != nil {
+		h.log.Error("dropping task with a bad payload", zap.String("task_type", t.Type()), zap.Error(err))
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	retry, _ := asynq.GetRetryCount(ctx)
+	log := h.log.With(zap.String("request_id", p.RequestID), zap.String("job_id", p.JobID),
+		zap.String("task_type", t.Type()), zap.Int("retry", retry))
+	ctx = logging.With(requestid.With(ctx, p.RequestID), log)
+
+	kind, ok := h.reg.Lookup(t.Type())
+	if !ok {
+		log.Error("no handler for task type")
+		return fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
+	}
+	status, err := h.store.Start(ctx, p.JobID)
+	switch {
+	case errors.Is(err, jobstore.ErrNotFound):
+		log.Warn("job record is gone (expired or deleted); dropping task")
+		return nil
+	case err != nil:
+		log.Warn("cannot start job; will retry", zap.Error(err))
+		return err
+	case status != jobstore.StatusRunning:
+		log.Info("job already final; nothing to do", zap.String("status", string(status)))
+		return nil
+	}
+	log.Info("job started")
+	start := time.Now()
+	err = h.run(ctx, kind, p)
+	if err != nil {
+		log.Warn("job interrupted", zap.Error(err), zap.Duration("elapsed", time.Since(start)))
+		return err
+	}
+	log.Info("job finished", zap.Duration("elapsed", time.Since(start)))
+	return nil
+}
+
+// run computes a started job and stores its outcome. A nil return means
+// the job is final.
+func (h *Handler) run(ctx context.Context, kind *task.Kind, p *task.Payload) error {
+	log := logging.From(ctx)
+	fail := func(code, msg string) error {
+		st, err := h.store.Fail(ctx, p.JobID, p.Principal, jobstore.JobError{Code: code, Message: msg})
+		if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
+			return err
+		}
+		log.Info("job failed", zap.String("code", code), zap.String("message", msg), zap.String("status", string(st)))
+		return nil
+	}
+	req, err := kind.Decode(p.Request)
+	if err != nil {
+		return fail(CodeInvalidRequest, err.Error())
+	}
+
+	// The compute gets its own deadline and is canceled when the job
+	// record says canceled (our flag; Asynq's CancelProcessing is best
+	// effort).
+	cctx, cancel := context.WithTimeout(ctx, kind.Timeout(req))
+	defer cancel()
+	w := newWatcher(h.store, p.JobID, cancel, log)
+	wdone := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.loop(cctx, h.poll, wdone) }()
+
+	res, runErr := safeRun(cctx, kind, req, w.report)
+	close(wdone)
+	wg.Wait()
+
+	switch {
+	case w.canceled():
+		log.Info("job canceled; result discarded")
+		return nil
+	case ctx.Err() != nil:
+		// Shutdown or Asynq's own timeout/cancel: leave the job running so a
+		// retry (or the next worker) picks it up.
+		return fmt.Errorf("job interrupted: %w", ctx.Err())
+	case runErr != nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
+		return fail(CodeTimeout, fmt.Sprintf("the job did not finish within %s", kind.Timeout(req)))
+	case runErr != nil && task.IsTransient(runErr):
+		return runErr
+	case runErr != nil:
+		var ve *schema.ValidationError
+		if errors.As(runErr, &ve) {
+			return fail(CodeInvalidRequest, ve.Error())
+		}
+		var pe *panicError
+		if errors.As(runErr, &pe) {
+			log.Error("compute panicked", zap.String("panic", pe.value), zap.String("stack", pe.stack))
+			return fail(CodeInternal, "internal error while computing the job")
+		}
+		return fail(CodeComputeFailed, runErr.Error())
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return fail(CodeInternal, "cannot encode the result")
+	}
+	if d, t := w.last(); t > 0 {
+		// Best effort: the final progress before the result.
+		_, _ = h.store.SetProgress(ctx, p.JobID, jobstore.Progress{Done: d, Total: t, Phase: "done"})
+	}
+	st, err := h.store.Succeed(ctx, p.JobID, p.Principal, b)
+	if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
+		return err
+	}
+	if st != jobstore.StatusSucceeded {
+		log.Info("result not stored: job is final", zap.String("status", string(st)))
+	}
+	return nil
+}
+
+type panicError struct{ value, stack string }
+
+func (e *panicError) Error() string { return "panic: " + e.value }
+
+func safeRun(ctx context.Context, kind *task.Kind, req *task.Request, progress task.Progress) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{value: fmt.Sprint(r), stack: string(debug.Stack())}
+		}
+	}()
+	return kind.Run(ctx, req, progress)
+}
+
+// watcher takes progress reports from the compute (cheaply, any
+// goroutine), writes the latest one every poll interval and cancels the
+// compute when the job record is canceled.
+type watcher struct {
+	store  *jobstore.Store
+	id     string
+	cancel context.CancelFunc
+	log    *zap.Logger
+
+	mu          sync.Mutex
+	done, total int
+	phase       string
+	wasCanceled bool
+}
+
+func newWatcher(s *jobstore.Store, id string, cancel context.CancelFunc, log *zap.Logger) *watcher {
+	return &watcher{store: s, id: id, cancel: cancel, log: log}
+}
+
+func (w *watcher) report(done, total int, phase string) {
+	w.mu.Lock()
+	w.done, w.total, w.phase = done, total, phase
+	w.mu.Unlock()
+}
+
+func (w *watcher) last() (int, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done, w.total
+}
+
+func (w *watcher) canceled() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.wasCanceled
+}
+
+func (w *watcher) loop(ctx context.Context, every time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			w.flush(context.WithoutCancel(ctx))
+			return
+		case <-ctx.Done():
+			w.flush(context.WithoutCancel(ctx))
+			return
+		case <-t.C:
+			w.flush(ctx)
+		}
+	}
+}
+
+// flush writes the progress (or just reads the status) and cancels the
+// compute if the job was canceled.
+func (w *watcher) flush(ctx context.Context) {
+	w.mu.Lock()
+	p := jobstore.Progress{Done: w.done, Total: w.total, Phase: w.phase}
+	if p.Phase == "" {
+		p.Phase = "starting"
+	}
+	w.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := w.store.SetProgress(ctx, w.id, p)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			w.log.Warn("cannot write progress", zap.Error(err))
+		}
+		return
+	}
+	if st == jobstore.StatusCanceled {
+		w.mu.Lock()
+		w.wasCanceled = true
+		w.mu.Unlock()
+		w.cancel()
+	}
+}

@@ -1,0 +1,63 @@
+package runner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/pkg/config"
+)
+
+// Server is an Asynq server running a Handler.
+type Server struct {
+	srv *asynq.Server
+	h   *Handler
+}
+
+// NewServer returns a server consuming the critical, default and low queues
+// with the configured weights and concurrency. rdb is not closed by the
+// server.
+func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeout time.Duration, h *Handler, log *zap.Logger) *Server {
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:       pool.Concurrency,
+		Queues:            pool.QueueWeights,
+		TaskCheckInterval: pool.PollInterval,
+		ShutdownTimeout:   shutdownTimeout,
+		Logger:            asynqLogger{log.Sugar().With(zap.String("component", "asynq"))},
+		LogLevel:          asynq.InfoLevel,
+		// Retries of transient failures: 5s, 10s, 20s, ... capped at 5m.
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+			return min(5*time.Second<<min(n, 6), 5*time.Minute)
+		},
+		HealthCheckFunc: func(err error) {
+			if err != nil {
+				log.Warn("asynq health check failed", zap.Error(err))
+			}
+		},
+	})
+	return &Server{srv: srv, h: h}
+}
+
+// Start starts processing tasks in the background.
+func (s *Server) Start() error {
+	if err := s.srv.Start(s.h.Mux()); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops fetching tasks, waits up to the shutdown timeout for the
+// running ones, and puts the unfinished ones back in their queues.
+func (s *Server) Shutdown() { s.srv.Shutdown() }
+
+// asynqLogger adapts zap to asynq.Logger.
+type asynqLogger struct{ l *zap.SugaredLogger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(args...) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(args...) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(args...) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(args...) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Fatal(args...) }
