@@ -1,0 +1,279 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/dfsopt/dfsopt/optimizer/slate"
+)
+
+// Limits of the contest-sim request.
+const (
+	MaxContestSims    = 1_000_000
+	MaxContestEntries = 10_000
+	MaxFieldSize      = 2_000_000
+	MaxPayoutRanges   = 10_000
+)
+
+// FieldSpec is the rest of the contest: explicit lineups (the whole field),
+// or Size lineups generated from projected ownership. When both are empty
+// the field is contest.size minus the entries.
+type FieldSpec struct {
+	Size    int        `json:"size,omitempty"`
+	Lineups [][]string `json:"lineups,omitempty"`
+}
+
+// PayoutRange pays Prize to each place from Places[0] to Places[1]
+// inclusive (DraftKings' "8-10 $50" is {"places":[8,10],"prize":50}).
+type PayoutRange struct {
+	Places [2]int  `json:"places"`
+	Prize  float64 `json:"prize"`
+}
+
+// ContestSpec describes the contest: entry fee, size and payout table.
+type ContestSpec struct {
+	EntryFee float64       `json:"entry_fee"`
+	Size     int           `json:"size,omitempty"`
+	Payouts  []PayoutRange `json:"payouts"`
+}
+
+// ContestSimRequest is the contest-sim request document.
+//
+// Entries are the user's lineups as player ids in slot order (in showdown
+// the first id is the captain/MVP; in classic the order does not matter).
+// Player spreads follow the rules of SimulateRequest (stddev 0 scores exactly
+// the projection; an omitted stddev takes the sport/position default).
+type ContestSimRequest struct {
+	Site    string         `json:"site"`
+	Sport   string         `json:"sport"`
+	Mode    string         `json:"mode,omitempty"`
+	Players []slate.Player `json:"players,omitempty"`
+	SlateID string         `json:"slate_id,omitempty"`
+
+	Entries [][]string  `json:"entries"`
+	Field   FieldSpec   `json:"field"`
+	Contest ContestSpec `json:"contest"`
+
+	Sims          int                `json:"sims,omitempty"`
+	Seed          uint64             `json:"seed,omitempty"`
+	OutcomeModel  OutcomeModel       `json:"outcome_model,omitempty"`
+	Correlation   CorrelationOptions `json:"correlation,omitempty"`
+	CalibrationID string             `json:"calibration_id,omitempty"`
+	// DefaultStdDev lists players whose spread uses the sport/position
+	// default (filled on decoding, as for SimulateRequest).
+	DefaultStdDev []string `json:"default_stddev,omitempty"`
+	JobOptions
+}
+
+// UnmarshalJSON decodes the document strictly (unknown fields rejected) and
+// records players without a "stddev" key in DefaultStdDev.
+func (r *ContestSimRequest) UnmarshalJSON(b []byte) error {
+	type plain ContestSimRequest
+	var p plain
+	if err := strictUnmarshal(b, &p); err != nil {
+		return err
+	}
+	p.DefaultStdDev = missingStdDev(b, p.Players, p.DefaultStdDev)
+	*r = ContestSimRequest(p)
+	return nil
+}
+
+// MarshalJSON encodes the document, writing "stddev": 0 explicitly for
+// players that score exactly their projection.
+func (r ContestSimRequest) MarshalJSON() ([]byte, error) {
+	type plain ContestSimRequest
+	p := plain(r)
+	return json.Marshal(struct {
+		*plain
+		Players []playerOut `json:"players,omitempty"`
+	}{&p, explicitStdDev(r.Players, r.DefaultStdDev)})
+}
+
+// Normalized returns the parsed site, sport and mode.
+func (r *ContestSimRequest) Normalized() (slate.Site, slate.Sport, slate.Mode, error) {
+	return normalizedSSM(r.Site, r.Sport, r.Mode)
+}
+
+// SimCount returns the number of simulations with the default applied.
+func (r *ContestSimRequest) SimCount() int {
+	if r.Sims == 0 {
+		return DefaultSims
+	}
+	return r.Sims
+}
+
+// FieldCount returns the number of field lineups: explicit lineups, else
+// field.size, else contest.size minus the entries.
+func (r *ContestSimRequest) FieldCount() int {
+	switch {
+	case len(r.Field.Lineups) > 0:
+		return len(r.Field.Lineups)
+	case r.Field.Size > 0:
+		return r.Field.Size
+	case r.Contest.Size > len(r.Entries):
+		return r.Contest.Size - len(r.Entries)
+	}
+	return 0
+}
+
+// Validate checks the request and returns a *ValidationError naming every
+// problem found, or nil. Player ids in lineups are checked against inline
+// players; roster eligibility is checked when the contest is prepared.
+func (r *ContestSimRequest) Validate() error {
+	var l errorList
+	validateSlateRef(&l, r.Site, r.Sport, r.Mode, r.Players, r.SlateID)
+	var rosterSize int
+	if site, sport, mode, err := r.Normalized(); err == nil {
+		if rules, err := slate.RulesFor(site, sport, mode); err != nil {
+			l.add("mode", ReasonInvalid, "%v", err)
+		} else {
+			rosterSize = rules.Size()
+		}
+	}
+	if r.Sims < 0 || r.Sims > MaxContestSims {
+		l.add("sims", ReasonOutOfRange, "sims must be between 1 and %d", MaxContestSims)
+	}
+	ids := playerIDs(r.Players)
+	if len(r.Entries) == 0 || len(r.Entries) > MaxContestEntries {
+		l.add("entries", ReasonOutOfRange, "entries must hold between 1 and %d lineups", MaxContestEntries)
+	}
+	validateLineups(&l, "entries", r.Entries, rosterSize, ids)
+	if r.Field.Size < 0 || r.Field.Size > MaxFieldSize {
+		l.add("field.size", ReasonOutOfRange, "field.size must be between 0 and %d", MaxFieldSize)
+	}
+	if len(r.Field.Lineups) > MaxFieldSize {
+		l.add("field.lineups", ReasonOutOfRange, "field.lineups must hold at most %d lineups", MaxFieldSize)
+	}
+	if len(r.Field.Lineups) > 0 && r.Field.Size != 0 && r.Field.Size != len(r.Field.Lineups) {
+		l.add("field.size", ReasonConflict, "field.size must be omitted or equal the number of field.lineups")
+	}
+	validateLineups(&l, "field.lineups", r.Field.Lineups, rosterSize, ids)
+	r.Contest.validate(&l, len(r.Entries)+r.FieldCount())
+	r.OutcomeModel.validate(&l)
+	r.Correlation.validate(&l, ids)
+	validateDefaultStdDev(&l, r.DefaultStdDev, ids)
+	validateFloorCeiling(&l, r.Players)
+	r.JobOptions.validate(&l)
+	return l.err()
+}
+
+func validateLineups(l *errorList, name string, lineups [][]string, size int, ids map[string]bool) {
+	reported := 0
+	for i, lu := range lineups {
+		if reported >= 20 { // keep error lists readable on huge fields
+			return
+		}
+		f := fmt.Sprintf("%s[%d]", name, i)
+		if size > 0 && len(lu) != size {
+			l.add(f, ReasonInvalid, "%s has %d players, the roster has %d", f, len(lu), size)
+			reported++
+			continue
+		}
+		seen := make(map[string]bool, len(lu))
+		for j, id := range lu {
+			switch {
+			case seen[id]:
+				l.add(fmt.Sprintf("%s[%d]", f, j), ReasonDuplicate, "%s lists player %q twice", f, id)
+				reported++
+			case ids != nil && !ids[id]:
+				l.add(fmt.Sprintf("%s[%d]", f, j), ReasonNotFound, "%s: unknown player %q", f, id)
+				reported++
+			}
+			seen[id] = true
+		}
+	}
+}
+
+func (c *ContestSpec) validate(l *errorList, lineups int) {
+	if !finite(c.EntryFee) || c.EntryFee <= 0 {
+		l.add("contest.entry_fee", ReasonOutOfRange, "contest.entry_fee must be > 0")
+	}
+	size := c.Size
+	if size < 0 || size > MaxFieldSize+MaxContestEntries {
+		l.add("contest.size", ReasonOutOfRange, "contest.size must be between 2 and %d", MaxFieldSize+MaxContestEntries)
+	}
+	if size == 0 {
+		size = lineups
+	}
+	if lineups < 2 {
+		l.add("field", ReasonRequired, "the contest needs a field: field.lineups, field.size or contest.size")
+	}
+	if len(c.Payouts) == 0 || len(c.Payouts) > MaxPayoutRanges {
+		l.add("contest.payouts", ReasonOutOfRange, "contest.payouts must hold between 1 and %d ranges", MaxPayoutRanges)
+	}
+	type span struct{ a, b, i int }
+	var spans []span
+	for i, p := range c.Payouts {
+		f := fmt.Sprintf("contest.payouts[%d]", i)
+		if p.Places[0] < 1 || p.Places[1] < p.Places[0] {
+			l.add(f+".places", ReasonInvalid, "%s.places must be [first, last] with 1 <= first <= last", f)
+			continue
+		}
+		if !finite(p.Prize) || p.Prize < 0 {
+			l.add(f+".prize", ReasonOutOfRange, "%s.prize must be >= 0", f)
+		}
+		if size > 0 && p.Places[1] > size {
+			l.add(f+".places", ReasonOutOfRange, "%s pays places beyond the contest size %d", f, size)
+		}
+		spans = append(spans, span{p.Places[0], p.Places[1], i})
+	}
+	sort.Slice(spans, func(x, y int) bool { return spans[x].a < spans[y].a })
+	for k := 1; k < len(spans); k++ {
+		if spans[k].a <= spans[k-1].b {
+			l.add(fmt.Sprintf("contest.payouts[%d].places", spans[k].i), ReasonConflict,
+				"contest.payouts[%d] overlaps contest.payouts[%d]", spans[k].i, spans[k-1].i)
+		}
+	}
+}
+
+// ContestSimResult is the contest-sim result document.
+type ContestSimResult struct {
+	Entries   []EntryResult   `json:"entries"`
+	Portfolio PortfolioResult `json:"portfolio"`
+	Sims      int             `json:"sims"`
+	Stats     ContestSimStats `json:"stats"`
+	Warnings  []string        `json:"warnings,omitempty"`
+}
+
+// EntryResult is one entry's simulated contest outcome.
+//
+// Places shared by a k-way tie are credited 1/k each: WinRate is the share
+// of sims the entry finishes alone in first place plus 1/k of those it ties
+// k ways for first; Top1Rate and Top10Rate likewise count the share of the
+// places the entry's tie group occupies that lie in the top 1 % / 10 % of
+// the contest (at least one place). CashRate is the share of sims with a
+// positive payout. MeanRank is the mean of the middle place of the tie
+// group (1 = first).
+type EntryResult struct {
+	Index           int     `json:"index"`
+	MeanPayout      float64 `json:"mean_payout"`
+	ROI             float64 `json:"roi"`
+	WinRate         float64 `json:"win_rate"`
+	Top1Rate        float64 `json:"top1_rate"`
+	Top10Rate       float64 `json:"top10_rate"`
+	CashRate        float64 `json:"cash_rate"`
+	MeanRank        float64 `json:"mean_rank"`
+	FieldDuplicates int     `json:"field_duplicates"`
+	Projection      float64 `json:"projection"`
+}
+
+// PortfolioResult summarises all entries together: the mean total payout,
+// ROI on the total fees and the 5th/95th percentiles of the total payout.
+type PortfolioResult struct {
+	MeanPayout float64 `json:"mean_payout"`
+	ROI        float64 `json:"roi"`
+	P05        float64 `json:"p05"`
+	P95        float64 `json:"p95"`
+}
+
+// ContestSimStats reports how the simulation went.
+type ContestSimStats struct {
+	SimMS          int64 `json:"sim_ms"`
+	FieldSize      int   `json:"field_size"`
+	FieldGenerated bool  `json:"field_generated"`
+	// UniqueLineups is the number of distinct lineups scored per sim.
+	UniqueLineups int `json:"unique_lineups"`
+	// FieldMeanSalary is the mean salary of the field lineups.
+	FieldMeanSalary float64 `json:"field_mean_salary"`
+}
