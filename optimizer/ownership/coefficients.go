@@ -28,6 +28,21 @@ type Coefficients struct {
 // file beside them is for another week's slate, so they could not enter the
 // fit. Each sport's set thus rests on one slate: treat them as a sensible
 // start, to be refitted as standings with salaries accumulate.
+//
+// Held-out error (TestHeldOutError; leave-one-slate-out, so each slate is
+// predicted by coefficients fitted on the other sport) against the projected
+// ownership shipped with the same data, over the players both cover:
+//
+//	slate              predictor                         MAE (pp)  Spearman
+//	NFL 2019-09-08     this model, held out                  2.52     0.873
+//	(241 players)      shipped projown, as given             2.52     0.840
+//	                   shipped, normalized to 900 %          2.20     0.809
+//	NBA 2025-01-12     this model, held out                  2.49     0.916
+//	(138 players)      shipped Own%                          1.64     0.769
+//	                   shipped, normalized                   1.75     0.750
+//
+// The shipped projections have the lower absolute error (clearly so in
+// NBA); this model ranks players better.
 func CoefficientsFor(sport slate.Sport) Coefficients {
 	switch sport {
 	case slate.NFL:

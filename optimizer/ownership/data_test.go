@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -407,4 +408,85 @@ func fmtBeta(b [NumFeatures]float64) string {
 		s = append(s, fmt.Sprintf("%s=%.4f", FeatureNames()[k], b[k]))
 	}
 	return strings.Join(s, " ")
+}
+
+// standingsOwnership reads a DraftKings standings file: the side table's
+// %Drafted by player, and each player's position as seen in the lineups'
+// dedicated (non-flexible) slots.
+func standingsOwnership(t *testing.T, path string, slots []string, flex map[string]bool) (drafted map[string]float64, pos map[string]string, flexPos map[string]float64) {
+	t.Helper()
+	rows := readCSV(t, path)
+	c := colIndex(t, rows[0], "Lineup", "Player", "%Drafted")
+	drafted, pos, flexPos = map[string]float64{}, map[string]string{}, map[string]float64{}
+	var flexNames []string
+	for _, r := range rows[1:] {
+		if len(r) > c[2] && strings.TrimSpace(r[c[1]]) != "" {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(r[c[2]], "%"), 64)
+			if err != nil {
+				t.Fatalf("%s: %%Drafted %q", path, r[c[2]])
+			}
+			drafted[strings.TrimSpace(r[c[1]])] = v / 100
+		}
+		// "QB Jalen Hurts RB ... FLEX Name DST Browns": split on slot tokens.
+		toks := strings.Fields(r[c[0]])
+		slot, name := "", []string{}
+		flush := func() {
+			if slot == "" || len(name) == 0 {
+				return
+			}
+			n := strings.Join(name, " ")
+			if flex[slot] {
+				flexNames = append(flexNames, n)
+			} else if n != "LOCKED" {
+				pos[n] = slot
+			}
+		}
+		for _, tok := range toks {
+			if slices.Contains(slots, tok) {
+				flush()
+				slot, name = tok, name[:0]
+				continue
+			}
+			name = append(name, tok)
+		}
+		flush()
+	}
+	for _, n := range flexNames {
+		flexPos[pos[n]] += 1 / float64(len(flexNames))
+	}
+	return drafted, pos, flexPos
+}
+
+// TestStandingsSlotTotals checks the normalization the model imposes against
+// the real NFL standings in the shared data (which carry no salaries, so they
+// cannot enter the fit): %Drafted sums to 900 %, QB and DST to 100 % each,
+// RB/WR/TE to at least their dedicated slots; it logs how the FLEX slot was
+// split, which varies a lot between slates.
+func TestStandingsSlotTotals(t *testing.T) {
+	dir := filepath.Join(sharedSlates(t), "dk-nfl-contest-standings")
+	files, err := filepath.Glob(filepath.Join(dir, "contest-standings-*.csv"))
+	if err != nil || len(files) == 0 {
+		t.Skipf("SKIPPING: no standings in %s", dir)
+	}
+	for _, path := range files {
+		drafted, pos, flexPos := standingsOwnership(t, path, []string{"QB", "RB", "WR", "TE", "FLEX", "DST"}, map[string]bool{"FLEX": true})
+		sums := map[string]float64{}
+		var total float64
+		for name, v := range drafted {
+			sums[pos[strings.TrimSpace(name)]] += v
+			total += v
+		}
+		t.Logf("%s: total %.2f, by position %v, FLEX split %v", filepath.Base(path), total, sums, flexPos)
+		check := func(what string, got, lo, hi float64) {
+			if got < lo || got > hi {
+				t.Errorf("%s: %s = %.3f, want in [%.2f, %.2f]", filepath.Base(path), what, got, lo, hi)
+			}
+		}
+		check("total", total, 8.99, 9.01)
+		check("QB", sums["QB"], 0.995, 1.005)
+		check("DST", sums["DST"], 0.995, 1.005)
+		check("RB", sums["RB"], 2, 3.01)
+		check("WR", sums["WR"], 3, 4.01)
+		check("TE", sums["TE"], 1, 2.01)
+	}
 }

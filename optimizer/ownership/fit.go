@@ -31,8 +31,6 @@ type FitOptions struct {
 	Ridge float64
 	// MaxIter bounds the Newton iterations (0: 50).
 	MaxIter int
-	// Exclude pins the marked coefficients at zero (feature selection).
-	Exclude [NumFeatures]bool
 }
 
 // FitResult is the outcome of Fit.
@@ -115,14 +113,6 @@ func Fit(ctx context.Context, slates []FitSlate, opt FitOptions) (*FitResult, er
 				for k := range NumFeatures {
 					hess[j][k] -= g.weight * mean[j] * mean[k]
 				}
-			}
-		}
-		for k := range NumFeatures {
-			if opt.Exclude[k] {
-				for j := range NumFeatures {
-					hess[k][j], hess[j][k] = 0, 0
-				}
-				hess[k][k], grad[k] = 1, 0
 			}
 		}
 		step, err := solve(hess, grad)

@@ -95,6 +95,15 @@ func heldOut(t testing.TB, fx []*fixture) []heldOutRow {
 			t.Fatal(err)
 		}
 		ev := f.evalActual()
+		if f.sport == slate.NFL {
+			ours, act := map[string]float64{}, map[string]float64{}
+			for i := range f.players {
+				pos := primaryPosition(&f.players[i], rules)
+				ours[pos] += pred.Ownership[i]
+				act[pos] += f.actual[i]
+			}
+			t.Logf("%s position sums, held-out model: %s; actual: %s", f.name, fmtSums(ours), fmtSums(act))
+		}
 		rows = append(rows,
 			heldOutRow{f.name, "model, held out (fit on the other slates)", Evaluate(pred.Ownership, ev)},
 			heldOutRow{f.name, "shipped projected ownership, as given", Evaluate(f.shipped, ev)},
@@ -156,6 +165,14 @@ func leaveOneGameOut(t testing.TB, f *fixture) Metrics {
 		}
 	}
 	return Evaluate(pooled, ev)
+}
+
+func fmtSums(m map[string]float64) string {
+	var parts []string
+	for _, k := range []string{"QB", "RB", "WR", "TE", "DST"} {
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func formatHeldOut(rows []heldOutRow) string {
