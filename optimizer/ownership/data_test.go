@@ -490,3 +490,80 @@ func TestStandingsSlotTotals(t *testing.T) {
 		check("TE", sums["TE"], 1, 2.01)
 	}
 }
+
+// TestAgreementWithVendorWeek7 compares the model with the vendor projected
+// ownership of the 2025 week 7 slate in dk-nfl-contest-standings
+// (ownership.csv, with projections.csv stat lines). No actual ownership
+// exists for that slate, so this measures agreement, not accuracy. DK points
+// are scored from the median ("M") stat line without yardage bonuses; DSTs
+// have no projection there, so they get a placeholder and are left out of
+// the comparison, as are pool players without a stat line.
+func TestAgreementWithVendorWeek7(t *testing.T) {
+	dir := filepath.Join(sharedSlates(t), "dk-nfl-contest-standings")
+	rows := readCSV(t, filepath.Join(dir, "projections.csv"))
+	h := rows[0]
+	col := func(name string) int { return colIndex(t, h, name)[0] }
+	num := func(r []string, name string) float64 {
+		v, err := strconv.ParseFloat(strings.TrimSpace(r[col(name)]), 64)
+		if err != nil {
+			return 0 // NULL
+		}
+		return v
+	}
+	type line struct {
+		team string
+		pts  float64
+	}
+	proj := map[string]line{}
+	for _, r := range rows[1:] {
+		if r[col("Split")] != "M" {
+			continue
+		}
+		pts := 0.04*num(r, "PassYards") + 4*num(r, "PassTDs") - num(r, "PassInts") +
+			0.1*num(r, "RushYards") + 6*num(r, "RushTDs") +
+			num(r, "RecCompletions") + 0.1*num(r, "RecYards") + 6*num(r, "RecTDs") -
+			num(r, "offFumblesLost") + 2*(num(r, "offPass2Pt")+num(r, "offRush2Pt")+num(r, "offRec2Pt"))
+		proj[strings.TrimSpace(r[col("PlayerID")])] = line{strings.TrimSpace(r[col("Team")]), pts}
+	}
+	rows = readCSV(t, filepath.Join(dir, "ownership.csv"))
+	c := colIndex(t, rows[0], "PlayerContestID", "Salary", "Position", "Ownership", "RotoPlayerID")
+	var players []slate.Player
+	var vendor []float64
+	for _, r := range rows[1:] {
+		sal, err := strconv.Atoi(r[c[1]])
+		if err != nil {
+			t.Fatalf("salary %q", r[c[1]])
+		}
+		own, err := strconv.ParseFloat(r[c[3]], 64)
+		if err != nil {
+			t.Fatalf("ownership %q", r[c[3]])
+		}
+		p := slate.Player{ID: r[c[0]], Name: r[c[0]], Positions: []string{r[c[2]]}, Salary: sal}
+		l, ok := proj[strings.TrimSpace(r[c[4]])]
+		switch {
+		case p.Positions[0] == "DST":
+			p.Team, p.Projection = "DST-"+p.ID, float64(sal)/1000*2.5
+			own = math.NaN()
+		case ok && l.pts > 0:
+			p.Team, p.Projection = l.team, l.pts
+		default:
+			p.Team = "?"
+			own = math.NaN()
+		}
+		players = append(players, p)
+		vendor = append(vendor, own/100)
+	}
+	rules, err := slate.RulesFor(slate.DraftKings, slate.NFL, slate.Classic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := Predict(t.Context(), players, rules, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Evaluate(pred.Ownership, vendor)
+	t.Logf("2025 week 7 (no actuals): model vs vendor projected ownership over %d projected offensive players: mean abs difference %.2f pp, Spearman %.3f", m.N, m.MAE, m.Spearman)
+	if m.N < 100 || m.Spearman < 0.3 {
+		t.Errorf("agreement with the vendor projection implausibly low: %+v", m)
+	}
+}
