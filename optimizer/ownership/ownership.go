@@ -2,15 +2,18 @@
 // each player of a slate (projected ownership).
 //
 // The model is a per-position multinomial logit: within each position group
-// (the player's primary position; the whole pool in showdown) a player's
-// share of the group's slots is softmax(β·x), where x are slate-relative
-// features (value and projection z-scores and ranks within the group, salary
-// z-score, team environment; see the Feat constants). The shares are then
-// scaled so that every group fills its slots: a position with k dedicated
-// slots sums to k plus its part of the flexible slots (FLEX, UTIL, G, F),
-// which are split among their eligible positions in proportion to each
-// group's total attractiveness Σexp(β·x). No player exceeds 1; the total over
-// players equals the roster size (900 % for DraftKings NFL classic).
+// (the player's primary position; one pool for showdown and for NBA, whose
+// players are mostly eligible at several positions) a player's share of the
+// group's slots is softmax(β·x), where x are slate-relative features: value
+// (points per $1,000) z-score and rank, projection z-score within the group,
+// and the team's implied total or projected points (see the Feat constants).
+// The shares are then scaled so that every group fills its slots: a position
+// with k dedicated slots sums to k plus its part of the flexible slots
+// (FLEX, UTIL, G, F), which are split among their eligible positions in
+// proportion to each group's total attractiveness Σexp(β·x). No player
+// exceeds 1; the total over players equals the roster size (900 % for
+// DraftKings NFL classic). Players without a positive projection, or with an
+// out/injured-reserve status, get 0.
 //
 // The coefficients β were fitted by maximum likelihood on real DraftKings
 // contests (see coefficients.go); cash contests sharpen the utilities by
@@ -51,7 +54,7 @@ var ErrNoPlayers = errors.New("ownership: no players (resolve slate_id to player
 
 // Options tune one prediction.
 type Options struct {
-	// Coefficients are the utility weights; zero value means the shipped
+	// Coefficients are the utility weights; nil means the shipped
 	// set for the rules' sport (CoefficientsFor).
 	Coefficients *Coefficients
 	// Temperature multiplies utilities (0 means 1: tournament).
