@@ -1,0 +1,142 @@
+// Command dfsopt runs dfsopt requests from the command line.
+//
+//	dfsopt optimize --request req.json                      # compute locally
+//	dfsopt optimize --request req.json --server URL --api-key KEY
+//
+// Locally it validates the request document, runs the optimizer and prints
+// the result document on stdout. With --server it submits the same document
+// to a dfsopt gateway, shows the job's progress on stderr, and prints the
+// result document the API returns. Ctrl-C cancels (the remote job too).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: dfsopt optimize --request FILE [--server URL --api-key KEY] [flags]
+
+Runs an optimize request document (JSON; "-" reads stdin) and prints the
+result document on stdout. Without --server it computes locally; with it,
+it submits the request to a dfsopt gateway and waits for the result.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	if args[0] != "optimize" {
+		fmt.Fprintf(stderr, "dfsopt: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	fs := flag.NewFlagSet("dfsopt optimize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	reqPath := fs.String("request", "", "request document (JSON file, or - for stdin)")
+	server := fs.String("server", "", "gateway base URL (e.g. http://localhost:8080); empty computes locally")
+	apiKey := fs.String("api-key", "", "API key for --server (default $DFSOPT_API_KEY)")
+	out := fs.String("out", "", "write the result document to this file instead of stdout")
+	pretty := fs.Bool("pretty", false, "indent the result document")
+	poll := fs.Duration("poll", 500*time.Millisecond, "how often to poll the job status with --server")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitUsage
+	}
+	if *reqPath == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "dfsopt optimize: --request FILE is required (and no other arguments)")
+		return exitUsage
+	}
+	body, err := readRequest(*reqPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "dfsopt:", err)
+		return exitUsage
+	}
+	progress := stderr
+	if *quiet {
+		progress = io.Discard
+	}
+	var result []byte
+	if *server == "" {
+		result, err = optimizeLocal(ctx, body, progress)
+	} else {
+		key := *apiKey
+		if key == "" {
+			key = os.Getenv("DFSOPT_API_KEY")
+		}
+		if key == "" {
+			fmt.Fprintln(stderr, "dfsopt optimize: --api-key (or DFSOPT_API_KEY) is required with --server")
+			return exitUsage
+		}
+		c := &remote{base: *server, key: key, http: &http.Client{Timeout: 60 * time.Second}, poll: *poll, progress: progress}
+		result, err = c.optimize(ctx, body)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "dfsopt:", err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	if *pretty {
+		result = indent(result)
+	}
+	if err := writeResult(*out, stdout, result); err != nil {
+		fmt.Fprintln(stderr, "dfsopt:", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// usageError is a problem with the request document itself.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func readRequest(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read request: %w", err)
+	}
+	return b, nil
+}
+
+func writeResult(path string, stdout io.Writer, b []byte) error {
+	b = append(b, '\n')
+	if path == "" {
+		_, err := stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	return nil
+}
