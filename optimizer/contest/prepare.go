@@ -1,0 +1,375 @@
+// Package contest simulates DFS contests: the user's entries and a field of
+// lineups (given, or generated from projected ownership under the site's
+// roster rules) are scored on every simulated slate outcome, ranked, and paid
+// from the contest's payout table, tied lineups splitting the prizes of the
+// places they occupy equally.
+//
+// The simulation streams: one sim at a time per goroutine, with a score
+// vector of the players in cache, each distinct lineup scored once as a sum of
+// int32 fixed-point points (hundredths), ranks found from a two-level
+// histogram of the scores, and integer accumulators. Memory is bounded by the
+// lineups and a histogram per goroutine, never sims × lineups.
+//
+// Results are reproducible and splittable: simulation k uses the random
+// stream (seed, k) only and every accumulator is an integer, so the sims can
+// be cut into chunks (RunChunk) run anywhere and merged (Merge) into exactly
+// the result of a single run.
+package contest
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+
+	"github.com/dfsopt/dfsopt/optimizer/outcome"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/optimizer/slate"
+)
+
+// Fixed-point scales: scores in hundredths of a point, money in millionths.
+const (
+	pointScale = 100
+	moneyScale = 1_000_000
+	// creditScale is the fixed-point scale of fractional tie credits.
+	creditScale = 1 << 32
+)
+
+// Prepared is a contest ready to simulate: resolved lineups, the outcome
+// model of the players they use and the payout prefix sums. It is immutable
+// and safe for concurrent use; Prepare is deterministic, so workers of a
+// fanned-out job can each rebuild it from the same request.
+type Prepared struct {
+	// Sims and Seed of the request.
+	Sims int
+	Seed uint64
+	// Workers is the number of goroutines RunChunk uses (default GOMAXPROCS).
+	Workers int
+	// Warnings lists adjustments and oddities found while preparing.
+	Warnings []string
+
+	model   *outcome.Model // over the used players
+	used    []int          // used player → request player index
+	mults   []float64      // distinct slot multipliers; score index = m*len(used)+p
+	roster  int
+	lineups []int32 // unique lineups × roster, sorted score indices
+	weight  []int32 // copies of each unique lineup in the contest
+	entries []int32 // entry → unique lineup
+	// entry metadata
+	entryDup  []int
+	entryProj []float64
+	// ranking and payouts
+	total     int     // lineups in the contest (entries + field)
+	prefix    []int64 // prefix[k] = prizes of places 1..k, micro-units
+	paid      int     // last paid place
+	top1Cut   int
+	top10Cut  int
+	fee       float64
+	histLimit int // largest score range ranked by histogram
+
+	fieldSize       int
+	fieldGenerated  bool
+	fieldMeanSalary float64
+}
+
+// Entries returns the number of entries.
+func (p *Prepared) Entries() int { return len(p.entries) }
+
+// UniqueLineups returns the number of distinct lineups scored per sim.
+func (p *Prepared) UniqueLineups() int { return len(p.weight) }
+
+// TotalLineups returns the number of lineups in the contest.
+func (p *Prepared) TotalLineups() int { return p.total }
+
+// validationError builds a *schema.ValidationError with one field error.
+func validationError(field, reason, format string, args ...any) error {
+	return &schema.ValidationError{Errors: []schema.FieldError{{Field: field, Reason: reason, Message: fmt.Sprintf(format, args...)}}}
+}
+
+// Prepare validates a contest-sim request with inline players and builds
+// the contest: entries, field (generated when not given), outcome model and
+// payout table.
+func Prepare(ctx context.Context, req *schema.ContestSimRequest) (*Prepared, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if len(req.Players) == 0 {
+		return nil, validationError("players", schema.ReasonRequired, "contest: players must be inline (resolve slate_id first)")
+	}
+	site, sport, mode, err := req.Normalized()
+	if err != nil {
+		return nil, err
+	}
+	rules, err := slate.RulesFor(site, sport, mode)
+	if err != nil {
+		return nil, validationError("mode", schema.ReasonInvalid, "%v", err)
+	}
+	players := req.Players
+	index := make(map[string]int, len(players))
+	for i := range players {
+		index[players[i].ID] = i
+	}
+	p := &Prepared{Sims: req.SimCount(), Seed: req.Seed, Workers: runtime.GOMAXPROCS(0), roster: rules.Size(),
+		fee: req.Contest.EntryFee, histLimit: 1 << 20}
+
+	// Lineups as slot-ordered player indices.
+	entries, err := resolveLineups("entries", req.Entries, index, players, rules)
+	if err != nil {
+		return nil, err
+	}
+	var field [][]int
+	if len(req.Field.Lineups) > 0 {
+		if field, err = resolveLineups("field.lineups", req.Field.Lineups, index, players, rules); err != nil {
+			return nil, err
+		}
+	} else if n := req.FieldCount(); n > 0 {
+		fieldSeed, _ := outcome.StreamSeeds(req.Seed, math.MaxUint64)
+		if field, err = GenerateField(ctx, rules, players, n, fieldSeed); err != nil {
+			return nil, err
+		}
+		p.fieldGenerated = true
+	}
+	p.fieldSize = len(field)
+	p.total = len(entries) + len(field)
+	if p.total < 2 {
+		return nil, validationError("field", schema.ReasonRequired, "the contest needs at least two lineups")
+	}
+	over := 0
+	for _, lu := range entries {
+		if lineupSalary(rules, players, lu) > rules.SalaryCap {
+			over++
+		}
+	}
+	if over > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%d entries exceed the salary cap of %d", over, rules.SalaryCap))
+	}
+	if len(field) > 0 {
+		sum := 0
+		for _, lu := range field {
+			sum += lineupSalary(rules, players, lu)
+		}
+		p.fieldMeanSalary = float64(sum) / float64(len(field))
+	}
+	if req.Contest.Size > 0 && req.Contest.Size != p.total {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("contest.size is %d but the contest simulated has %d lineups (%d entries + %d field)",
+			req.Contest.Size, p.total, len(entries), len(field)))
+	}
+
+	// Multipliers and used players.
+	multIndex := make([]int, rules.Size())
+	for i, s := range rules.Slots {
+		k := slices.Index(p.mults, s.PointsMultiplier)
+		if k < 0 {
+			k = len(p.mults)
+			p.mults = append(p.mults, s.PointsMultiplier)
+		}
+		multIndex[i] = k
+	}
+	usedIdx := make(map[int]int)
+	mark := func(ls [][]int) {
+		for _, lu := range ls {
+			for _, pi := range lu {
+				if _, ok := usedIdx[pi]; !ok {
+					usedIdx[pi] = 0
+				}
+			}
+		}
+	}
+	mark(entries)
+	mark(field)
+	for pi := range usedIdx {
+		p.used = append(p.used, pi)
+	}
+	slices.Sort(p.used)
+	for k, pi := range p.used {
+		usedIdx[pi] = k
+	}
+	nUsed := len(p.used)
+
+	// Unique lineups with multiplicities.
+	key := make([]byte, 4*p.roster)
+	uniq := make(map[string]int32)
+	buf := make([]int32, p.roster)
+	add := func(lu []int) int32 {
+		for i, pi := range lu {
+			buf[i] = int32(multIndex[i]*nUsed + usedIdx[pi])
+		}
+		slices.Sort(buf)
+		for i, v := range buf {
+			binary.LittleEndian.PutUint32(key[4*i:], uint32(v))
+		}
+		u, ok := uniq[string(key)]
+		if !ok {
+			u = int32(len(p.weight))
+			uniq[string(key)] = u
+			p.lineups = append(p.lineups, buf...)
+			p.weight = append(p.weight, 0)
+		}
+		p.weight[u]++
+		return u
+	}
+	for _, lu := range field {
+		add(lu)
+	}
+	fieldCount := slices.Clone(p.weight)
+	p.entries = make([]int32, len(entries))
+	p.entryDup = make([]int, len(entries))
+	p.entryProj = make([]float64, len(entries))
+	for e, lu := range entries {
+		u := add(lu)
+		p.entries[e] = u
+		if int(u) < len(fieldCount) {
+			p.entryDup[e] = int(fieldCount[u])
+		}
+		for i, pi := range lu {
+			p.entryProj[e] += rules.SlotPoints(&players[pi], i)
+		}
+	}
+
+	// Outcome model of the used players.
+	cfg, err := outcome.ConfigOf(sport, req.OutcomeModel, req.Correlation, req.DefaultStdDev)
+	if err != nil {
+		return nil, err
+	}
+	full, err := outcome.NewModel(ctx, players, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.Warnings = append(p.Warnings, full.Warnings...)
+	p.model = full.Subset(p.used)
+	if req.CalibrationID != "" {
+		p.Warnings = append(p.Warnings, "calibration_id "+req.CalibrationID+" was not applied: calibrated parameters are applied by the caller before simulation")
+	}
+
+	// Payouts: prize per place, prefix sums in micro-units.
+	p.prefix = make([]int64, p.total+1)
+	perPlace := make([]int64, p.total+1)
+	beyond := false
+	for _, r := range req.Contest.Payouts {
+		prize := int64(math.Round(r.Prize * moneyScale))
+		for pl := r.Places[0]; pl <= r.Places[1]; pl++ {
+			if pl > p.total {
+				beyond = true
+				break
+			}
+			perPlace[pl] = prize
+			if prize > 0 {
+				p.paid = max(p.paid, pl)
+			}
+		}
+	}
+	if beyond {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("the payout table pays places beyond the %d lineups simulated; those prizes are never won", p.total))
+	}
+	for k := 1; k <= p.total; k++ {
+		p.prefix[k] = p.prefix[k-1] + perPlace[k]
+	}
+	p.top1Cut = max(1, p.total/100)
+	p.top10Cut = max(1, p.total/10)
+	return p, nil
+}
+
+func lineupSalary(rules *slate.Rules, players []slate.Player, lu []int) int {
+	s := 0
+	for i, pi := range lu {
+		s += rules.SlotSalary(&players[pi], i)
+	}
+	return s
+}
+
+// resolveLineups maps lineups of ids to slot-ordered player indices. With
+// multiplier slots (showdown) ids are in slot order; otherwise players are
+// assigned to slots by eligibility (any order).
+func resolveLineups(name string, lineups [][]string, index map[string]int, players []slate.Player, rules *slate.Rules) ([][]int, error) {
+	positional := false
+	for _, s := range rules.Slots {
+		if s.PointsMultiplier != 1 || s.SalaryMultiplier != 1 {
+			positional = true
+		}
+	}
+	var errs []schema.FieldError
+	out := make([][]int, len(lineups))
+	ids := make([]int, rules.Size())
+	for li, lu := range lineups {
+		f := fmt.Sprintf("%s[%d]", name, li)
+		if len(lu) != rules.Size() {
+			errs = append(errs, schema.FieldError{Field: f, Reason: schema.ReasonInvalid, Message: fmt.Sprintf("%s has %d players, the roster has %d", f, len(lu), rules.Size())})
+			continue
+		}
+		ok := true
+		for j, id := range lu {
+			pi, found := index[id]
+			if !found {
+				errs = append(errs, schema.FieldError{Field: fmt.Sprintf("%s[%d]", f, j), Reason: schema.ReasonNotFound, Message: fmt.Sprintf("%s: unknown player %q", f, id)})
+				ok = false
+				break
+			}
+			ids[j] = pi
+		}
+		if !ok {
+			continue
+		}
+		var slotted []int
+		if positional {
+			slotted = slices.Clone(ids)
+			for i, pi := range slotted {
+				if !rules.Slots[i].Accepts(players[pi].Positions) {
+					slotted = nil
+					break
+				}
+			}
+		} else {
+			slotted = assignSlots(rules, players, ids)
+		}
+		if slotted == nil {
+			errs = append(errs, schema.FieldError{Field: f, Reason: schema.ReasonInvalid, Message: fmt.Sprintf("%s does not fit the %s roster slots", f, rules.Mode)})
+			continue
+		}
+		out[li] = slotted
+		if len(errs) >= 20 {
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &schema.ValidationError{Errors: errs}
+	}
+	return out, nil
+}
+
+// assignSlots finds a slot for each player (bipartite matching by augmenting
+// paths) and returns the players in slot order, or nil.
+func assignSlots(rules *slate.Rules, players []slate.Player, ids []int) []int {
+	n := len(ids)
+	slotOf := make([]int, n) // player k -> slot
+	owner := make([]int, n)  // slot -> player k
+	for i := range owner {
+		owner[i] = -1
+	}
+	var try func(k int, seen []bool) bool
+	try = func(k int, seen []bool) bool {
+		for s := range n {
+			if seen[s] || !rules.Slots[s].Accepts(players[ids[k]].Positions) {
+				continue
+			}
+			seen[s] = true
+			if owner[s] < 0 || try(owner[s], seen) {
+				owner[s], slotOf[k] = k, s
+				return true
+			}
+		}
+		return false
+	}
+	for k := range n {
+		if !try(k, make([]bool, n)) {
+			return nil
+		}
+	}
+	out := make([]int, n)
+	for s, k := range owner {
+		out[s] = ids[k]
+	}
+	_ = slotOf
+	return out
+}
