@@ -47,7 +47,7 @@ var projectionColumns = []struct {
 	headers []string
 }{
 	{"id", []string{"id", "playerid", "dkid", "draftableid", "fdid", "siteid", "dfsid"}},
-	{"name", []string{"name", "player", "playername", "nickname", "fullname", "displayname", "dkname"}},
+	{"name", []string{"name", "player", "playername", "nickname", "fullname", "displayname", "dkname", "name+id"}},
 	{"team", []string{"team", "teamabbrev", "tm", "teamabbr", "teamcode"}},
 	{"position", []string{"position", "pos", "dkposition", "rosterposition"}},
 	{"projection", []string{"projection", "proj", "fpts", "projectionsproj", "points", "projectedpoints",
@@ -149,6 +149,13 @@ func parseProjections(recs []record) (*Projections, error) {
 		}
 		row := ProjectionRow{Line: rec.line, ID: rec.cell(col("id")), Name: rec.cell(col("name")),
 			Team: rec.cell(col("team")), Position: rec.cell(col("position"))}
+		if m := trailingID.FindStringSubmatch(row.Name); m != nil {
+			// DraftKings "Name + ID" cells: "Lamar Jackson (100001)".
+			if row.ID == "" {
+				row.ID = m[1]
+			}
+			row.Name = strings.TrimSpace(row.Name[:len(row.Name)-len(m[0])])
+		}
 		if row.ID == "" && row.Name == "" {
 			return nil, errAt(rec.line, "", "row has neither an id nor a name")
 		}
@@ -226,12 +233,16 @@ type MergeOptions struct {
 
 // Match reasons reported in MergeReport.MatchedBy.
 const (
-	MatchByID       = "id"
-	MatchByNameTeam = "name+team"
-	MatchByName     = "name"
-	MatchByAlias    = "alias+team"
-	MatchByInitial  = "initial+team"
-	MatchByDefense  = "defense"
+	MatchByID = "id"
+	// MatchByCaptainID: the row carries the DraftKings captain (CPT) id and
+	// no row carries the player's base id; its value is taken as the base
+	// projection.
+	MatchByCaptainID = "captain id"
+	MatchByNameTeam  = "name+team"
+	MatchByName      = "name"
+	MatchByAlias     = "alias+team"
+	MatchByInitial   = "initial+team"
+	MatchByDefense   = "defense"
 	// MatchByNameSalary: the only player of that name, listed on another
 	// team (a trade the site or the source has not caught up with) at the
 	// same salary.
@@ -325,8 +336,9 @@ func isNFLDefense(sport slate.Sport, positions []string) bool {
 
 // MergeProjections returns a copy of players with the projections of proj
 // applied, and a report. Rows find their player, in passes so that a loose
-// match never takes a player a stricter one claims: by site id (or captain
-// id); NFL defenses by team ("Ravens", "Baltimore Ravens", "BAL DST");
+// match never takes a player a stricter one claims: by site id, then by
+// captain id; rows whose position is CPT/MVP are skipped (the rules apply the
+// multiplier); NFL defenses by team ("Ravens", "Baltimore Ravens", "BAL DST");
 // by NormalizeName name and NormalizeTeam team; by name alone when exactly
 // // name with common first-name aliases (Mitch/Mitchell) and team; and by
 // name alone when exactly one player has it and the row's team is not
@@ -339,6 +351,7 @@ func MergeProjections(players []slate.Player, proj *Projections, opts MergeOptio
 	sport := opts.Sport
 
 	byID := map[string]int{}
+	byCaptainID := map[string]int{}
 	byNameTeam := map[string][]int{}
 	byName := map[string][]int{}
 	byAliasTeam := map[string][]int{}
@@ -350,7 +363,7 @@ func MergeProjections(players []slate.Player, proj *Projections, opts MergeOptio
 		p := &out[i]
 		byID[p.ID] = i
 		if p.CaptainID != "" {
-			byID[p.CaptainID] = i
+			byCaptainID[p.CaptainID] = i
 		}
 		team := NormalizeTeam(sport, p.Team)
 		slateTeams[team] = true
@@ -406,9 +419,15 @@ func MergeProjections(players []slate.Player, proj *Projections, opts MergeOptio
 
 	for ri := range proj.Rows {
 		row := &proj.Rows[ri]
-		if !row.HasProjection {
+		switch {
+		case !row.HasProjection:
 			rowDone[ri] = true
 			reason[ri] = "no projection value"
+		case isCaptainPosition(row.Position):
+			// Showdown sources often add a 1.5x captain row per player; the
+			// rules apply the multiplier, so only the base row counts.
+			rowDone[ri] = true
+			reason[ri] = "captain/MVP row skipped: the rules apply the multiplier to the base projection"
 		}
 	}
 	// Pass 1: ids.
@@ -419,6 +438,16 @@ func MergeProjections(players []slate.Player, proj *Projections, opts MergeOptio
 		}
 		if pi, ok := byID[row.ID]; ok {
 			assign(ri, pi, MatchByID)
+		}
+	}
+	// Pass 1b: captain ids, for players no base-id row projected.
+	for ri := range proj.Rows {
+		row := &proj.Rows[ri]
+		if rowDone[ri] || row.ID == "" {
+			continue
+		}
+		if pi, ok := byCaptainID[row.ID]; ok {
+			assign(ri, pi, MatchByCaptainID)
 		}
 	}
 	// Pass 2: NFL defenses.
@@ -667,6 +696,16 @@ func sharesPosition(positions []string, pos string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// isCaptainPosition reports the roster positions of single-game multiplier
+// slots.
+func isCaptainPosition(p string) bool {
+	switch strings.ToUpper(strings.TrimSpace(p)) {
+	case "CPT", "CAPTAIN", "MVP", "STAR", "PRO":
+		return true
 	}
 	return false
 }

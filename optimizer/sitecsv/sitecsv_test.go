@@ -602,3 +602,41 @@ func TestBuildOptimizeRequest(t *testing.T) {
 		t.Errorf("request invalid: %v", err)
 	}
 }
+
+func TestMergeSkipsCaptainRows(t *testing.T) {
+	s, err := ReadDraftKings(open(t, "testdata/dk-nfl-showdown-IND@HOU.csv"), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "Name,Team,Position,Projection\nDeAndre Hopkins,HOU,CPT,30\nDeAndre Hopkins,HOU,WR,20\nAndrew Luck,IND,QB,21\n"
+	proj, err := ReadProjections(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	players, rep := MergeProjections(s.Players, proj, MergeOptions{Sport: s.Sport})
+	if p := findPlayer(t, players, "DeAndre Hopkins", "HOU"); p.Projection != 20 {
+		t.Errorf("Hopkins projected %g", p.Projection)
+	}
+	if rep.Matched != 2 || len(rep.Unmatched) != 1 || rep.Unmatched[0].Line != 2 {
+		t.Errorf("%+v", rep)
+	}
+	// A showdown projection file keyed by the captain id finds the player.
+	proj, _ = ReadProjections(strings.NewReader("ID,Fpts\n11896030,25\n"))
+	players, rep = MergeProjections(s.Players, proj, MergeOptions{Sport: s.Sport})
+	if p := findPlayer(t, players, "DeAndre Hopkins", "HOU"); p.Projection != 25 || rep.MatchedBy[MatchByCaptainID] != 1 {
+		t.Errorf("by captain id: %+v", p)
+	}
+}
+
+func TestProjectionNameWithID(t *testing.T) {
+	p, err := ReadProjections(strings.NewReader("Name + ID,Proj\nLamar Jackson (100001),20\nRavens  (100011),7\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.Rows[0]; r.ID != "100001" || r.Name != "Lamar Jackson" {
+		t.Errorf("%+v", r)
+	}
+	if r := p.Rows[1]; r.ID != "100011" || r.Name != "Ravens" {
+		t.Errorf("%+v", r)
+	}
+}

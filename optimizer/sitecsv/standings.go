@@ -47,17 +47,19 @@ type Standings struct {
 	Players []DraftedPlayer  `json:"players"`
 }
 
-// DraftKingsSlotNames is every slot label DraftKings writes in standings
-// lineups, all sports and modes; the default for ReadStandings.
-var DraftKingsSlotNames = []string{"QB", "RB", "WR", "TE", "FLEX", "DST", "PG", "SG", "SF", "PF", "C", "G", "F",
-	"UTIL", "CPT", "P", "1B", "2B", "3B", "SS", "OF", "W", "D", "LW", "RW"}
+// DraftKingsSlotNames returns every slot label DraftKings writes in
+// standings lineups, all sports and modes; the default for ReadStandings.
+func DraftKingsSlotNames() []string {
+	return []string{"QB", "RB", "WR", "TE", "FLEX", "DST", "PG", "SG", "SF", "PF", "C", "G", "F",
+		"UTIL", "CPT", "P", "1B", "2B", "3B", "SS", "OF", "W", "D", "LW", "RW"}
+}
 
 var entryCounter = regexp.MustCompile(`\s*\(\d+/\d+\)\s*$`)
 
 // ReadStandings reads a DraftKings contest standings CSV (Rank, EntryId,
 // EntryName, TimeRemaining, Points, Lineup, and the side table Player,
 // Roster Position, %Drafted, FPTS). slots are the slot labels that split the
-// Lineup string ("C Nikola Jokic F ..."); nil means DraftKingsSlotNames.
+// Lineup string ("C Nikola Jokic F ..."); nil means DraftKingsSlotNames().
 // Pass the contest's own labels (e.g. the slot names of slate.RulesFor)
 // when a player's name could contain a label of another sport.
 func ReadStandings(r io.Reader, slots []string) (*Standings, error) {
@@ -78,7 +80,7 @@ func parseStandings(recs []record, slots []string) (*Standings, error) {
 		return nil, &ParseError{Err: fmt.Errorf("no header row with Rank, EntryId, Points, Lineup")}
 	}
 	if slots == nil {
-		slots = DraftKingsSlotNames
+		slots = DraftKingsSlotNames()
 	}
 	slotSet := make(map[string]bool, len(slots))
 	for _, s := range slots {

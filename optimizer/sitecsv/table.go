@@ -155,20 +155,28 @@ func (h *header) col(name string) int {
 func findHeader(recs []record, first string, required []string, maxScan int) (*header, bool) {
 	for i := 0; i < len(recs) && i < maxScan; i++ {
 		cells := recs[i].cells
+		// lastCol: the rightmost column of each name in the row, so that
+		// each candidate start is checked in O(len(required)).
+		var lastCol map[string]int
 		for j, c := range cells {
 			if !strings.EqualFold(strings.TrimSpace(c), first) {
 				continue
 			}
-			h := newHeader(recs, i, j)
+			if lastCol == nil {
+				lastCol = make(map[string]int, len(cells))
+				for k, name := range cells {
+					lastCol[strings.ToLower(strings.TrimSpace(name))] = k
+				}
+			}
 			ok := true
 			for _, name := range required {
-				if h.col(name) < 0 {
+				if k, found := lastCol[strings.ToLower(name)]; !found || k < j {
 					ok = false
 					break
 				}
 			}
 			if ok {
-				return h, true
+				return newHeader(recs, i, j), true
 			}
 		}
 	}
