@@ -160,9 +160,9 @@ func TestHeadToHead(t *testing.T) {
 	a := []string{"q", "r1", "r2", "w1", "w2", "wa", "t", "r3", "d"}
 	b := []string{"q", "r1", "r2", "w1", "w2", "wb", "t", "r3", "d"}
 	req := &schema.ContestSimRequest{Site: "dk", Sport: "nfl", Players: ps, Entries: [][]string{a},
-		Field:        schema.FieldSpec{Lineups: [][]string{b}},
-		Contest:      schema.ContestSpec{EntryFee: 1, Payouts: []schema.PayoutRange{{Places: [2]int{1, 1}, Prize: 1.8}}},
-		Sims:         sims, Seed: 42,
+		Field:   schema.FieldSpec{Lineups: [][]string{b}},
+		Contest: schema.ContestSpec{EntryFee: 1, Payouts: []schema.PayoutRange{{Places: [2]int{1, 1}, Prize: 1.8}}},
+		Sims:    sims, Seed: 42,
 		OutcomeModel: schema.OutcomeModel{Distribution: "normal"}, Correlation: schema.CorrelationOptions{Enabled: ptrFalse()}}
 	res, err := Simulate(context.Background(), req, nil)
 	if err != nil {

@@ -54,7 +54,7 @@ type Prepared struct {
 	used    []int          // used player → request player index
 	mults   []float64      // distinct slot multipliers; score index = m*len(used)+p
 	roster  int
-	lineups []int32 // unique lineups × roster, sorted score indices
+	lineups []uint16
 	weight  []int32 // copies of each unique lineup in the contest
 	entries []int32 // entry → unique lineup
 	// entry metadata
@@ -112,7 +112,7 @@ func Prepare(ctx context.Context, req *schema.ContestSimRequest) (*Prepared, err
 		index[players[i].ID] = i
 	}
 	p := &Prepared{Sims: req.SimCount(), Seed: req.Seed, Workers: runtime.GOMAXPROCS(0), roster: rules.Size(),
-		fee: req.Contest.EntryFee, histLimit: 1 << 20}
+		fee: req.Contest.EntryFee, histLimit: histSize}
 
 	// Lineups as slot-ordered player indices.
 	entries, err := resolveLineups("entries", req.Entries, index, players, rules)
@@ -191,14 +191,14 @@ func Prepare(ctx context.Context, req *schema.ContestSimRequest) (*Prepared, err
 	// Unique lineups with multiplicities.
 	key := make([]byte, 4*p.roster)
 	uniq := make(map[string]int32)
-	buf := make([]int32, p.roster)
+	buf := make([]uint16, p.roster)
 	add := func(lu []int) int32 {
 		for i, pi := range lu {
-			buf[i] = int32(multIndex[i]*nUsed + usedIdx[pi])
+			buf[i] = uint16(multIndex[i]*nUsed + usedIdx[pi])
 		}
 		slices.Sort(buf)
 		for i, v := range buf {
-			binary.LittleEndian.PutUint32(key[4*i:], uint32(v))
+			binary.LittleEndian.PutUint16(key[2*i:], v)
 		}
 		u, ok := uniq[string(key)]
 		if !ok {

@@ -131,11 +131,11 @@ type simState struct {
 	p       *Prepared
 	sampler *outcome.Sampler
 	x, z    []float64
-	vec     []int32 // score of each (multiplier, player), hundredths
+	vec     *[1 << 16]int32
 	scores  []int32 // per unique lineup
-	fine    []int32 // histogram of scores >= lo
-	coarse  []int32 // per 64 values of fine
-	suffix  []int32 // coarse suffix sums
+	fine    *[histSize]int32     // histogram of the scores lo, lo+1, ...
+	coarse  *[histSize / 64]int32 // the same per 64 scores
+	suffix  *[histSize/64 + 1]int32
 	pairs   []scoreWeight
 }
 
@@ -144,7 +144,8 @@ type scoreWeight struct{ s, w int32 }
 func newSimState(p *Prepared) *simState {
 	nUsed := len(p.used)
 	return &simState{p: p, sampler: p.model.NewSampler(p.Seed), x: make([]float64, nUsed), z: make([]float64, nUsed),
-		vec: make([]int32, nUsed*len(p.mults)), scores: make([]int32, len(p.weight))}
+		vec: new([1 << 16]int32), scores: make([]int32, len(p.weight)),
+		fine: new([histSize]int32), coarse: new([histSize / 64]int32), suffix: new([histSize/64 + 1]int32)}
 }
 
 // run simulates one sim, adds its results to acc and returns the entries'
@@ -175,23 +176,13 @@ func (s *simState) run(sim uint64, acc *Partial) int64 {
 	return s.rankSorted(lo, acc)
 }
 
-// scoreLineups sums each lineup's score indices into scores.
-func scoreLineups(vec []int32, lineups []int32, roster int, scores []int32) {
+func scoreLineups(vec *[1 << 16]int32, lineups []uint16, roster int, scores []int32) {
 	switch roster {
 	case 9:
+		lineups = lineups[:len(scores)*9]
 		for u := range scores {
 			l := lineups[u*9 : u*9+9 : u*9+9]
 			scores[u] = vec[l[0]] + vec[l[1]] + vec[l[2]] + vec[l[3]] + vec[l[4]] + vec[l[5]] + vec[l[6]] + vec[l[7]] + vec[l[8]]
-		}
-	case 8:
-		for u := range scores {
-			l := lineups[u*8 : u*8+8 : u*8+8]
-			scores[u] = vec[l[0]] + vec[l[1]] + vec[l[2]] + vec[l[3]] + vec[l[4]] + vec[l[5]] + vec[l[6]] + vec[l[7]]
-		}
-	case 6:
-		for u := range scores {
-			l := lineups[u*6 : u*6+6 : u*6+6]
-			scores[u] = vec[l[0]] + vec[l[1]] + vec[l[2]] + vec[l[3]] + vec[l[4]] + vec[l[5]]
 		}
 	default:
 		for u := range scores {
@@ -236,52 +227,50 @@ func (s *simState) settle(e, g, t int, acc *Partial) int64 {
 	return pay
 }
 
+// histSize is the widest score range (hundredths: 655 points between the
+// lowest entry and the best lineup) ranked by histogram; wider ranges (rare)
+// are sorted.
+const histSize = 1 << 16
+
 // rankHistogram ranks the entries from a two-level histogram of the scores
 // at or above the lowest entry score lo (range r).
 func (s *simState) rankHistogram(lo int32, r int, acc *Partial) int64 {
 	p := s.p
-	if len(s.fine) < r {
-		s.fine = make([]int32, r)
-	}
+	fine, coarse := s.fine, s.coarse
 	nc := r>>6 + 1
-	if len(s.coarse) < nc+1 {
-		s.coarse = make([]int32, nc+1)
-		s.suffix = make([]int32, nc+1)
-	}
-	fine, coarse := s.fine[:r], s.coarse[:nc+1]
-	for u, sc := range s.scores {
-		if sc >= lo {
-			off := sc - lo
-			w := p.weight[u]
-			fine[off] += w
-			coarse[off>>6] += w
+	scores := s.scores
+	w := p.weight[:len(scores)]
+	for u, sc := range scores {
+		if off := uint32(sc - lo); off < uint32(r) {
+			fine[uint16(off)] += w[u]
+			coarse[uint16(off)>>6] += w[u]
 		}
 	}
-	suffix := s.suffix[:nc+1]
+	suffix := s.suffix
 	suffix[nc] = 0
 	for b := nc - 1; b >= 0; b-- {
 		suffix[b] = suffix[b+1] + coarse[b]
 	}
 	var total int64
 	for e, u := range p.entries {
-		off := int(s.scores[u] - lo)
+		off := int(scores[u] - lo)
 		b := off >> 6
 		g := int(suffix[b+1])
-		for k := off + 1; k < min((b+1)<<6, r); k++ {
-			g += int(fine[k])
+		for _, c := range fine[off+1 : min((b+1)<<6, r)] {
+			g += int(c)
 		}
 		total += s.settle(e, g, int(fine[off]), acc)
 	}
-	if r <= 4*len(s.scores) {
-		clear(fine)
+	if r <= 4*len(scores) {
+		clear(fine[:r])
 	} else {
-		for _, sc := range s.scores {
-			if sc >= lo {
-				fine[sc-lo] = 0
+		for _, sc := range scores {
+			if off := uint32(sc - lo); off < uint32(r) {
+				fine[uint16(off)] = 0
 			}
 		}
 	}
-	clear(coarse)
+	clear(coarse[:nc])
 	return total
 }
 

@@ -142,7 +142,7 @@ var relationDefaults = map[slate.Sport]map[string]float64{
 		"opp:DST-QB": -0.34, "opp:DST-RB": -0.20, "opp:DST-WR": -0.12, "opp:DST-TE": -0.10,
 		"opp:DST-K": -0.10, "opp:WR-WR": 0.05, "opp:TE-WR": 0.03, "opp:DST-DST": -0.05,
 	},
-	slate.NBA: {"team": -0.05, "opp": 0.06},
+	slate.NBA: {"team": -0.03, "opp": 0.03},
 	slate.MLB: {"H-H": 0.15, "H-P": 0.05, "opp:H-P": -0.20, "opp:P-P": 0.0},
 	slate.NHL: {
 		"C-W": 0.20, "W-W": 0.15, "C-D": 0.10, "D-W": 0.10, "D-D": 0.05, "C-C": 0.05,
