@@ -1,9 +1,9 @@
 package mcmc
 
 import (
+	"cmp"
 	"math"
 	"slices"
-	"sort"
 )
 
 // Draws of one scalar parameter are passed to the diagnostics as a
@@ -255,20 +255,25 @@ func fold(x [][]float64) [][]float64 {
 func zScale(x [][]float64) [][]float64 {
 	flat := flatten(x)
 	s := len(flat)
-	idx := make([]int, s)
-	for i := range idx {
-		idx[i] = i
+	type item struct {
+		v float64
+		i int
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return flat[idx[a]] < flat[idx[b]] })
+	items := make([]item, s)
+	for i, v := range flat {
+		items[i] = item{v, i}
+	}
+	// Ties get the average rank, so their relative order does not matter.
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.v, b.v) })
 	ranks := make([]float64, s)
 	for i := 0; i < s; {
 		j := i + 1
-		for j < s && flat[idx[j]] == flat[idx[i]] {
+		for j < s && items[j].v == items[i].v {
 			j++
 		}
 		r := float64(i+1+j) / 2 // average of ranks i+1..j
 		for k := i; k < j; k++ {
-			ranks[idx[k]] = r
+			ranks[items[k].i] = r
 		}
 		i = j
 	}
