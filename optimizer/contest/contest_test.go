@@ -438,3 +438,28 @@ func TestSyntheticContest(t *testing.T) {
 	t.Logf("portfolio %+v, stats %+v, warnings %v", res.Portfolio, res.Stats, res.Warnings)
 	_ = outcome.DefaultStdDev
 }
+
+func TestCancel(t *testing.T) {
+	req := syntheticRequest(4, 10, 2000, 100000, 1)
+	p, err := Prepare(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	_, err = RunChunkWithProgress(ctx, p, 0, p.Sims, func(done, total int) {
+		calls++
+		if done > 1000 {
+			cancel()
+		}
+	})
+	if err != context.Canceled {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if _, err := RunChunk(context.Background(), p, 5, 5); err == nil {
+		t.Error("empty range accepted")
+	}
+	if _, err := RunChunk(context.Background(), p, 0, p.Sims+1); err == nil {
+		t.Error("range beyond sims accepted")
+	}
+}

@@ -131,9 +131,9 @@ type simState struct {
 	p       *Prepared
 	sampler *outcome.Sampler
 	x, z    []float64
-	vec     *[1 << 16]int32
-	scores  []int32 // per unique lineup
-	fine    *[histSize]int32     // histogram of the scores lo, lo+1, ...
+	vec     *[1 << 16]int32       // points of each (multiplier, player) in hundredths
+	scores  []int32               // per unique lineup
+	fine    *[histSize]int32      // histogram of the scores lo, lo+1, ...
 	coarse  *[histSize / 64]int32 // the same per 64 scores
 	suffix  *[histSize/64 + 1]int32
 	pairs   []scoreWeight

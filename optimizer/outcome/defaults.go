@@ -124,7 +124,10 @@ func DefaultStdDev(sport slate.Sport, positions []string, projection float64) fl
 // than every measurement and were not used.
 //
 // NBA (our judgment, in line with the usual DFS finding): teammates compete
-// for usage (-0.05), opponents share the pace (+0.06).
+// for usage (-0.03), opponents share the pace (+0.03). The values are small
+// because they apply to every pair of a game: with 15 projected players a
+// team, -0.05/+0.06 would not be a valid correlation matrix (a team's total
+// against the opponent's), -0.03/+0.03 is.
 //
 // MLB (our judgment): hitters of one team score together (+0.15; batting
 // order unknown), a pitcher against the hitters he faces -0.20, a pitcher
