@@ -176,6 +176,8 @@ func (s *simState) run(sim uint64, acc *Partial) int64 {
 	return s.rankSorted(lo, acc)
 }
 
+// scoreLineups sums each lineup's score indices into scores. vec is a full
+// 2^16 table so that uint16 indices need no bounds checks.
 func scoreLineups(vec *[1 << 16]int32, lineups []uint16, roster int, scores []int32) {
 	switch roster {
 	case 9:
@@ -183,6 +185,18 @@ func scoreLineups(vec *[1 << 16]int32, lineups []uint16, roster int, scores []in
 		for u := range scores {
 			l := lineups[u*9 : u*9+9 : u*9+9]
 			scores[u] = vec[l[0]] + vec[l[1]] + vec[l[2]] + vec[l[3]] + vec[l[4]] + vec[l[5]] + vec[l[6]] + vec[l[7]] + vec[l[8]]
+		}
+	case 8:
+		lineups = lineups[:len(scores)*8]
+		for u := range scores {
+			l := lineups[u*8 : u*8+8 : u*8+8]
+			scores[u] = vec[l[0]] + vec[l[1]] + vec[l[2]] + vec[l[3]] + vec[l[4]] + vec[l[5]] + vec[l[6]] + vec[l[7]]
+		}
+	case 6:
+		lineups = lineups[:len(scores)*6]
+		for u := range scores {
+			l := lineups[u*6 : u*6+6 : u*6+6]
+			scores[u] = vec[l[0]] + vec[l[1]] + vec[l[2]] + vec[l[3]] + vec[l[4]] + vec[l[5]]
 		}
 	default:
 		for u := range scores {
