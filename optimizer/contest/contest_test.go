@@ -2,6 +2,7 @@ package contest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -215,6 +216,20 @@ func TestChunksMergeExactly(t *testing.T) {
 	}
 	if !reflect.DeepEqual(whole, split) {
 		t.Fatalf("split run differs from the single run:\n%+v\n%+v", whole.Portfolio, split.Portfolio)
+	}
+	// Partials travel as JSON between workers.
+	for i := range parts {
+		b, err := json.Marshal(parts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[i] = Partial{}
+		if err := json.Unmarshal(b, &parts[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if viaJSON, err := Merge(p, parts); err != nil || !reflect.DeepEqual(whole, viaJSON) {
+		t.Fatalf("merge after JSON differs (%v)", err)
 	}
 	if _, err := Merge(p, parts[:3]); err == nil {
 		t.Error("merge of partials with a gap succeeded")
@@ -461,5 +476,32 @@ func TestCancel(t *testing.T) {
 	}
 	if _, err := RunChunk(context.Background(), p, 0, p.Sims+1); err == nil {
 		t.Error("range beyond sims accepted")
+	}
+}
+
+// TestRequestRoundTrip: the request document survives encoding (task
+// payloads), explicit stddev 0 and omitted stddev included.
+func TestRequestRoundTrip(t *testing.T) {
+	req := handRequest()
+	req.Players[0].StdDev = 5
+	req.DefaultStdDev = []string{"q"}
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back schema.ContestSimRequest
+	if err := schema.DecodeBytes(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*req, back) {
+		t.Fatalf("round trip differs:\n%s", b)
+	}
+	doc := `{"site":"dk","sport":"nfl","players":[{"id":"a","positions":["QB"],"team":"X","salary":1,"projection":3}],
+	  "entries":[["a"]],"contest":{"entry_fee":1,"payouts":[{"places":[1,1],"prize":1}]}}`
+	if err := schema.DecodeBytes([]byte(doc), &back); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.DefaultStdDev, []string{"a"}) {
+		t.Fatalf("default_stddev %v, want [a]", back.DefaultStdDev)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dfsopt/dfsopt/optimizer/contest"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
@@ -163,6 +165,8 @@ func BenchmarkRealNBA(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		part, err := contest.RunChunk(context.Background(), p, 0, p.Sims)
@@ -173,7 +177,10 @@ func BenchmarkRealNBA(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(p.TotalLineups())*float64(p.Sims)/sec, "lineup-sims/s")
 	b.ReportMetric(sec*1000, "ms/run")
+	b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/run")
 }
