@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -378,4 +379,24 @@ func BenchmarkSample500(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sims/s")
 		})
 	}
+}
+
+// BenchmarkRun500 measures a whole simulation of 500 correlated players
+// (sampling plus the per-player moments and percentile histograms) on all
+// cores.
+func BenchmarkRun500(b *testing.B) {
+	ps := syntheticSlate(19)[:500]
+	m, err := NewModel(context.Background(), ps, Config{Sport: slate.NFL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const sims = 10000
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Run(context.Background(), m, uint64(i), sims, runtime.GOMAXPROCS(0), nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*sims*len(ps))/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/10k-sims")
 }
