@@ -111,7 +111,7 @@ func GenerateField(ctx context.Context, rules *slate.Rules, players []slate.Play
 	inLineup := make([]bool, len(players))
 	var candW []float64
 	var candI []int
-	failures := 0
+	failures := 0 // attempts rejected for the current lineup
 	for li := 0; li < n; {
 		if li%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -119,8 +119,8 @@ func GenerateField(ctx context.Context, rules *slate.Rules, players []slate.Play
 			}
 		}
 		slack := 1.0
-		if failures > 2000 { // a hard slate: allow more unused salary
-			slack = float64(failures / 1000)
+		if failures > 1000 { // a hard slate: allow more unused salary
+			slack = float64(failures / 500)
 		}
 		if failures > 200000 {
 			return nil, fmt.Errorf("contest: could not generate valid field lineups under the %s %s rules", rules.Site, rules.Sport)
@@ -187,6 +187,7 @@ func GenerateField(ctx context.Context, rules *slate.Rules, players []slate.Play
 		}
 		out[li] = slices.Clone(lu)
 		li++
+		failures = 0
 	}
 	return out, nil
 }

@@ -184,3 +184,63 @@ func BenchmarkRealNBA(b *testing.B) {
 	b.ReportMetric(sec*1000, "ms/run")
 	b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/run")
 }
+
+// TestRealSlatesFieldGeneration generates fields on real salary files of
+// every sport and mode and checks each lineup against the site rules.
+func TestRealSlatesFieldGeneration(t *testing.T) {
+	files := []string{"dk-nfl-2019-09-08/DKSalaries.csv", "dk-nba-2025-01-12/DKSalaries.csv", "dk-mlb/DKSalaries.csv",
+		"dk-nhl/DKSalaries.csv", "dk-nfl-showdown/DKSalaries-GB@CHI-2019-09-05.csv", "dk-nba-showdown/DKSalaries-BOS@DET-2022-02-26.csv",
+		"fd/fd-nba.csv", "fd/fd-mlb.csv"}
+	for _, file := range files {
+		t.Run(file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join(realData, "..", file))
+			if err != nil {
+				t.Skipf("SKIPPING real-data test: %v", err)
+			}
+			defer f.Close()
+			site := slate.DraftKings
+			if filepath.Dir(file) == "fd" {
+				site = slate.FanDuel
+			}
+			s, err := sitecsv.ReadSalaries(f, site, sitecsv.ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rules, err := slate.RulesFor(site, s.Sport, s.Mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			field, err := contest.GenerateField(context.Background(), rules, s.Players, 500, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sal []int
+			for _, lu := range field {
+				teams, games, perTeam := map[string]bool{}, map[string]bool{}, map[string]int{}
+				total := 0
+				for slot, pi := range lu {
+					p := &s.Players[pi]
+					if !rules.Slots[slot].Accepts(p.Positions) {
+						t.Fatalf("%s in slot %s", p.Name, rules.Slots[slot].Name)
+					}
+					total += rules.SlotSalary(p, slot)
+					teams[p.Team], games[p.GameKey()] = true, true
+					if rules.CountsTowardTeamLimit(p) {
+						perTeam[p.Team]++
+					}
+				}
+				for team, n := range perTeam {
+					if rules.MaxPerTeam > 0 && n > rules.MaxPerTeam {
+						t.Fatalf("%d players of %s", n, team)
+					}
+				}
+				if total > rules.SalaryCap || len(teams) < rules.MinTeams || len(games) < rules.MinGames {
+					t.Fatalf("lineup breaks the rules: salary %d, %d teams, %d games", total, len(teams), len(games))
+				}
+				sal = append(sal, total)
+			}
+			slices.Sort(sal)
+			t.Logf("%s %s %s: %d players, salary p10 %d median %d (cap %d)", site, s.Sport, s.Mode, len(s.Players), sal[50], sal[250], rules.SalaryCap)
+		})
+	}
+}
