@@ -2,6 +2,7 @@ package contest_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,6 +136,26 @@ func TestRealNBAContest(t *testing.T) {
 		q(real, 0.1), q(real, 0.5), q(real, 0.9), q(generated, 0.1), q(generated, 0.5), q(generated, 0.9))
 	if d := q(real, 0.5) - q(generated, 0.5); d > 1000 || d < -1000 {
 		t.Errorf("generated median salary %d far from the real %d", q(generated, 0.5), q(real, 0.5))
+	}
+	// Generated exposures against the projected ownership they are drawn
+	// from (ownership-proportional slot draws dilute the chalk a little).
+	exposure := make([]float64, len(req.Players))
+	for _, lu := range gen {
+		for _, pi := range lu {
+			exposure[pi] += 1 / float64(len(gen))
+		}
+	}
+	mae, top, topOwn := 0.0, 0, 0.0
+	for i, p := range req.Players {
+		mae += math.Abs(exposure[i] - p.Ownership)
+		if p.Ownership > topOwn {
+			top, topOwn = i, p.Ownership
+		}
+	}
+	mae /= float64(len(req.Players))
+	t.Logf("exposure vs projected ownership: MAE %.4f; most owned %s %.3f generated %.3f", mae, req.Players[top].Name, topOwn, exposure[top])
+	if mae > 0.03 {
+		t.Errorf("generated exposures far from projected ownership: MAE %.4f", mae)
 	}
 	t.Logf("field %d (unique %d), warnings %v", res.Stats.FieldSize, res.Stats.UniqueLineups, res.Warnings)
 	pool := 0.0
