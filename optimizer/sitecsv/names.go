@@ -63,11 +63,9 @@ func NormalizeName(s string) string {
 			toks = append(toks, t)
 		}
 	}
-	// Drop trailing suffixes, keeping at least two tokens.
-	for len(toks) > 2 && nameSuffixes[toks[len(toks)-1]] {
-		toks = toks[:len(toks)-1]
-	}
-	// Join runs of single-letter tokens ("d j moore" → "dj moore").
+	// Join runs of single-letter tokens ("d j moore" → "dj moore"), then
+	// drop trailing suffixes, keeping at least two tokens (in this order, so
+	// that normalising twice changes nothing).
 	out := toks[:0]
 	for _, t := range toks {
 		if len(t) == 1 && len(out) > 0 && len(out[len(out)-1]) == 1 {
@@ -75,6 +73,9 @@ func NormalizeName(s string) string {
 			continue
 		}
 		out = append(out, t)
+	}
+	for len(out) > 2 && nameSuffixes[out[len(out)-1]] {
+		out = out[:len(out)-1]
 	}
 	return strings.Join(out, " ")
 }

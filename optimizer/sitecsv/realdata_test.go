@@ -304,3 +304,36 @@ func TestRealEntries(t *testing.T) {
 		t.Errorf("%d entries, %d locked picks", len(e.Entries), locked)
 	}
 }
+
+// TestRealCrossSiteMerge merges the DraftKings projections of 2019-09-08
+// into FanDuel's player list of the same day (FanDuel's main slate has only
+// the early games): FanDuel spells defenses "Baltimore Ravens", uses "JAC"
+// and "D", and lists other salaries. Every row of a team on the FanDuel
+// slate must match, except two players the sources place on different
+// teams.
+func TestRealCrossSiteMerge(t *testing.T) {
+	s, err := ReadFanDuel(open(t, realFile(t, "fd/fd-nfl-2019-09-08.csv")), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj, err := ReadProjections(open(t, realFile(t, "dk-nfl-2019-09-08/projections_with_actuals.csv")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rep := MergeProjections(s.Players, proj, MergeOptions{Sport: s.Sport})
+	t.Log(rep.Summary())
+	if rep.Matched != 171 || rep.MatchedBy[MatchByDefense] != 17 {
+		t.Errorf("got %s", rep.Summary())
+	}
+	for _, u := range rep.Unmatched {
+		switch {
+		case strings.HasSuffix(u.Reason, "is not on the slate"), strings.HasSuffix(u.Reason, "defense on the slate"):
+		case u.Name == "Wendell Smallwood" || u.Name == "Dontrelle Inman":
+			if !strings.Contains(u.Reason, "but the row's team is") {
+				t.Errorf("%+v", u)
+			}
+		default:
+			t.Errorf("unexpected unmatched row %+v", u)
+		}
+	}
+}
