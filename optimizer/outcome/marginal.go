@@ -184,24 +184,32 @@ func fromPercentiles(dist string, mu, floor, ceiling, pf, pc float64) (Marginal,
 		e := math.Exp(s * s / 2)
 		return (math.Exp(s*zc) - e) / (e - math.Exp(s*zf))
 	}
-	// r is not monotone in s (the mean moves from the median towards the
-	// ceiling as the skew grows): take the first crossing on a grid, then
-	// bisect. Without a crossing the pair is not a lognormal's: normal.
-	// A ratio above every lognormal's takes the most asymmetric one.
+	// r is not monotone in s: it may dip first (asymmetric percentiles),
+	// then rises to a maximum and falls to 0 (where the mean passes the
+	// ceiling). Take the first crossing before that maximum, then bisect;
+	// a ratio above the maximum takes the most asymmetric lognormal, and one
+	// no lognormal reaches (left-leaning pairs) a normal.
 	lo, hi := -1.0, -1.0
 	prev, best := 1e-4, 1e-4
+	rose := false
 	for s := prev + 0.005; s < min(2*zc, 3); s += 0.005 {
-		if (r(prev)-ratio)*(r(s)-ratio) <= 0 {
+		rp, rs := r(prev), r(s)
+		if (rp-ratio)*(rs-ratio) <= 0 {
 			lo, hi = prev, s
 			break
 		}
-		if r(s) > r(best) {
+		if rs > rp {
+			rose = true
+		} else if rose {
+			break // past the maximum
+		}
+		if rs > r(best) {
 			best = s
 		}
 		prev = s
 	}
 	if lo < 0 {
-		if ratio <= r(1e-4) || best <= 1e-4 {
+		if ratio <= r(best) || best <= 1e-4 {
 			return normalMarginal(mu, sd), true
 		}
 		lo, hi = best, best

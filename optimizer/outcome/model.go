@@ -28,7 +28,7 @@ type Config struct {
 	// Distribution is "normal", "lognormal" or "auto" ("" = auto).
 	Distribution string
 	// FloorPct and CeilingPct are the quantiles of players' floor and
-	// ceiling (0 = 0.10 and 0.90).
+	// ceiling (0 = 0.15 and 0.85, see schema.OutcomeModel).
 	FloorPct, CeilingPct float64
 	// Correlation are the request's correlation options.
 	Correlation schema.CorrelationOptions
@@ -80,10 +80,10 @@ func NewModel(ctx context.Context, players []slate.Player, cfg Config) (*Model, 
 	}
 	pf, pc := cfg.FloorPct, cfg.CeilingPct
 	if pf == 0 {
-		pf = 0.10
+		pf = 0.15
 	}
 	if pc == 0 {
-		pc = 0.90
+		pc = 0.85
 	}
 	defSD := make(map[string]bool, len(cfg.DefaultStdDev))
 	for _, id := range cfg.DefaultStdDev {
