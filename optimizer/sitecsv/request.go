@@ -3,6 +3,7 @@ package sitecsv
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/optimizer/slate"
@@ -36,6 +37,9 @@ type BuildReport struct {
 	Players int         `json:"players"`
 	// Warnings from the salary file import.
 	Warnings []string `json:"warnings,omitempty"`
+	// GameStarts are the scheduled starts by game ("NYG@DAL"), as the
+	// salary file gives them (slate.Player has no field for it yet).
+	GameStarts map[string]time.Time `json:"game_starts,omitempty"`
 	// Merge is the projections merge report (nil without a projections file).
 	Merge *MergeReport `json:"merge,omitempty"`
 	// Dropped lists the players removed (also in Merge.Dropped when merged).
@@ -56,7 +60,7 @@ func BuildOptimizeRequest(salaries io.Reader, projections io.Reader, opts Reques
 	if s.Sport == "" {
 		return nil, nil, fmt.Errorf("cannot tell the sport from the positions of the salary file: give it explicitly")
 	}
-	rep := &BuildReport{Site: s.Site, Sport: s.Sport, Mode: s.Mode, Warnings: s.Warnings}
+	rep := &BuildReport{Site: s.Site, Sport: s.Sport, Mode: s.Mode, Warnings: s.Warnings, GameStarts: s.GameStarts}
 	players := s.Players
 	if projections != nil {
 		proj, err := ReadProjections(projections)

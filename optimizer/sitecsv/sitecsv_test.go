@@ -580,7 +580,7 @@ func TestBuildOptimizeRequest(t *testing.T) {
 	if req.Site != "draftkings" || req.Sport != "nba" || req.Mode != "classic" || req.Lineups != 150 || len(req.Players) != 209 {
 		t.Errorf("%s %s %s %d %d", req.Site, req.Sport, req.Mode, req.Lineups, len(req.Players))
 	}
-	if rep.Merge == nil || rep.Merge.Matched != 209 || len(rep.Merge.Unmatched) != 0 {
+	if rep.Merge == nil || rep.Merge.Matched != 209 || len(rep.Merge.Unmatched) != 0 || len(rep.GameStarts) != 6 {
 		t.Errorf("%+v", rep.Merge)
 	}
 	if err := req.Validate(); err != nil {
