@@ -312,10 +312,15 @@ type LineupPlayer struct {
 	Projection float64 `json:"projection"`
 }
 
-// OptimizeStats reports how the solve went.
+// OptimizeStats reports how the solve went: wall time, branch-and-bound
+// nodes, simplex pivots, the largest LP solved and the memory it held.
 type OptimizeStats struct {
-	SolveMS   int64 `json:"solve_ms"`
-	Nodes     int64 `json:"nodes,omitempty"`
-	Players   int   `json:"players,omitempty"`
-	Requested int   `json:"requested,omitempty"`
+	SolveMS      int64 `json:"solve_ms"`
+	Nodes        int64 `json:"nodes,omitempty"`
+	LPIterations int64 `json:"lp_iterations,omitempty"`
+	LPRows       int   `json:"lp_rows,omitempty"`
+	LPColumns    int   `json:"lp_columns,omitempty"`
+	MemoryBytes  int64 `json:"memory_bytes,omitempty"`
+	Players      int   `json:"players,omitempty"`
+	Requested    int   `json:"requested,omitempty"`
 }
