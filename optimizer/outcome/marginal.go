@@ -39,6 +39,9 @@ type Marginal struct {
 	Mu, Sigma float64
 	// Lognormal parameters: x = Shift + Sign·exp(M + Sign·S·z).
 	M, S, Shift, Sign float64
+	// HasFloor clamps lognormal values below at Floor (Sign +1 only).
+	HasFloor bool
+	Floor    float64
 }
 
 // At returns the points for latent standard normal value z.
@@ -49,13 +52,30 @@ func (m *Marginal) At(z float64) float64 {
 	case Normal:
 		return m.Mu + m.Sigma*z
 	}
-	return m.Shift + m.Sign*math.Exp(m.M+m.Sign*m.S*z)
+	x := m.Shift + m.Sign*math.Exp(m.M+m.Sign*m.S*z)
+	if m.HasFloor && x < m.Floor {
+		return m.Floor
+	}
+	return x
+}
+
+// clampZ returns the latent value below which a floored marginal sits at
+// its floor (-Inf without an active floor).
+func (m *Marginal) clampZ() float64 {
+	if !m.HasFloor || m.Floor <= m.Shift {
+		return math.Inf(-1)
+	}
+	return (math.Log(m.Floor-m.Shift) - m.M) / m.S
 }
 
 // Mean returns the distribution's mean.
 func (m *Marginal) Mean() float64 {
 	if m.Kind != Lognormal {
 		return m.Mu
+	}
+	if z := m.clampZ(); !math.IsInf(z, -1) {
+		// floor·P(Z<z) + E[shift + e^(M+S·Z); Z>z]
+		return m.Floor*(1-stdNormalSF(z)) + m.Shift*stdNormalSF(z) + math.Exp(m.M+m.S*m.S/2)*stdNormalSF(z-m.S)
 	}
 	return m.Shift + m.Sign*math.Exp(m.M+m.S*m.S/2)
 }
@@ -69,10 +89,17 @@ func (m *Marginal) StdDev() float64 {
 		return m.Sigma
 	}
 	s2 := m.S * m.S
+	if z := m.clampZ(); !math.IsInf(z, -1) {
+		c, em := m.Shift, math.Exp(m.M)
+		ex2 := m.Floor*m.Floor*(1-stdNormalSF(z)) + c*c*stdNormalSF(z) +
+			2*c*em*math.Exp(s2/2)*stdNormalSF(z-m.S) + em*em*math.Exp(2*s2)*stdNormalSF(z-2*m.S)
+		mean := m.Mean()
+		return math.Sqrt(max(ex2-mean*mean, 0))
+	}
 	return math.Exp(m.M+s2/2) * math.Sqrt(math.Expm1(s2))
 }
 
-// Skewness returns the distribution's skewness.
+// Skewness returns the skewness of the unclamped distribution.
 func (m *Marginal) Skewness() float64 {
 	if m.Kind != Lognormal {
 		return 0
@@ -136,27 +163,39 @@ func shiftedFromU(mu, sd, u, sign float64) Marginal {
 }
 
 // autoMarginal is the default skewed distribution: a shifted lognormal with
-// the position's skew, raised when needed so that the support starts at or
-// above minPoints (the lowest realistic score), capped at skewness 14.
-func autoMarginal(mu, sd, skew, minPoints float64) Marginal {
+// the position's skew, clamped below at floor (the position's lowest
+// realistic score: 0 for most) with the shift re-solved so that the mean is
+// still mu. The clamp puts the mass of dud games at the floor, as real
+// fantasy scores do (an NFL WR projected 5-8 scores 0 or less 11 % of the
+// time, below 0 only 0.4 %). No clamp when mu is within 0.05·sd of the floor.
+func autoMarginal(mu, sd, skew, floor float64) Marginal {
 	if sd <= 0 {
 		return Marginal{Kind: Constant, Mu: mu}
 	}
-	u := 0.0
-	if skew > 1e-4 {
-		u = skewU(skew)
-	}
-	if gap := mu - minPoints; gap > 0 {
-		u = max(u, sd/gap) // support lower bound mu - sd/u >= minPoints
-	} else {
-		u = 2
-	}
-	u = min(u, 2)
-	if u < 1e-3 {
+	if skew < 1e-4 {
 		return Marginal{Kind: Normal, Mu: mu, Sigma: sd}
 	}
-	return shiftedFromU(mu, sd, u, 1)
+	m := shiftedFromU(mu, sd, skewU(min(skew, 14)), 1)
+	if mu-floor < 0.05*sd || m.Shift >= floor {
+		return m
+	}
+	m.Floor, m.HasFloor = floor, true
+	// The clamped mean increases with the shift: bisect.
+	lo, hi := m.Shift-20*sd-math.Abs(floor), m.Shift
+	for range 100 {
+		m.Shift = (lo + hi) / 2
+		if m.Mean() < mu {
+			lo = m.Shift
+		} else {
+			hi = m.Shift
+		}
+	}
+	m.Shift = (lo + hi) / 2
+	return m
 }
+
+// stdNormalSF is P(Z > z).
+func stdNormalSF(z float64) float64 { return 0.5 * math.Erfc(z/math.Sqrt2) }
 
 // fromPercentiles fits a distribution with mean mu to a floor and a ceiling
 // at quantiles pf and pc. The "auto" family fits the shifted lognormal whose

@@ -61,7 +61,7 @@ func TestMarginalMoments(t *testing.T) {
 		{"shifted skew 0.3", shiftedLognormal(20, 8, 0.3), 20, 8, 0.3},
 		{"shifted skew 1.2", shiftedLognormal(9, 6, 1.2), 9, 6, 1.2},
 		{"shifted skew -0.5", shiftedLognormal(10, 4, -0.5), 10, 4, -0.5},
-		{"auto QB", autoMarginal(20, 7.5, 0.3, -4), 20, 7.5, -1},
+		{"auto QB (floor inactive)", autoMarginal(20, 7.5, 0.3, -100), 20, 7.5, 0.3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -78,10 +78,32 @@ func TestMarginalMoments(t *testing.T) {
 			}
 		})
 	}
-	// The auto distribution keeps its support above the position minimum.
-	a := autoMarginal(6, 5, 0.8, -2)
-	if lo := a.At(-40); lo < -2-1e-9 {
-		t.Errorf("auto lower bound %g below -2", lo)
+	// Floored auto distributions: mean kept exactly, analytic moments equal
+	// numerical integration over the latent normal.
+	for _, c := range []struct{ mu, sd, skew, floor float64 }{{6, 5, 1.0, 0}, {20, 7.5, 0.3, -2}, {3, 4, 1.5, 0}, {12, 6, 0.9, 0}} {
+		a := autoMarginal(c.mu, c.sd, c.skew, c.floor)
+		if lo := a.At(-40); lo < c.floor {
+			t.Errorf("%+v: value %g below the floor", c, lo)
+		}
+		var m1, m2 float64
+		const h = 1e-3
+		for z := -12.0; z <= 12; z += h {
+			w := math.Exp(-z*z/2) / math.Sqrt(2*math.Pi) * h
+			x := a.At(z)
+			m1 += w * x
+			m2 += w * x * x
+		}
+		sdNum := math.Sqrt(m2 - m1*m1)
+		if math.Abs(a.Mean()-c.mu) > 1e-9 || math.Abs(m1-c.mu) > 1e-6 {
+			t.Errorf("%+v: mean %g (numerical %g), want %g", c, a.Mean(), m1, c.mu)
+		}
+		if math.Abs(a.StdDev()-sdNum) > 1e-5 {
+			t.Errorf("%+v: sd %g, numerical %g", c, a.StdDev(), sdNum)
+		}
+		if a.StdDev() > c.sd || a.StdDev() < 0.8*c.sd {
+			t.Errorf("%+v: clamped sd %g, target %g", c, a.StdDev(), c.sd)
+		}
+		t.Logf("%+v: floored at %g below p%.0f, sd %.3f", c, c.floor, 100*(1-stdNormalSF(a.clampZ())), a.StdDev())
 	}
 }
 

@@ -96,3 +96,67 @@ func TestRealFloorCeilingCoverage(t *testing.T) {
 		}
 	}
 }
+
+// TestRealDefaultsCoverage checks the NFL position defaults (standard
+// deviation and skew with the auto distribution) against five seasons of
+// weekly projections and actual points (hvpkod/NFL-Data, players projected
+// 5+): about 80 % of actuals should land in [p10, p90] and half below the
+// median, per position.
+func TestRealDefaultsCoverage(t *testing.T) {
+	f, err := os.Open("../../../shared/data/history/nfl_weekly_projections_vs_actuals.csv")
+	if err != nil {
+		t.Skipf("SKIPPING real-data test: %v", err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	type tally struct{ n, in, below, low int }
+	byPos := map[string]*tally{}
+	for _, rec := range recs[1:] {
+		proj, err1 := strconv.ParseFloat(rec[col["projection"]], 64)
+		act, err2 := strconv.ParseFloat(rec[col["actual"]], 64)
+		if err1 != nil || err2 != nil || proj < 5 {
+			continue
+		}
+		pos := rec[col["position"]]
+		ps := []slate.Player{{ID: "x", Positions: []string{pos}, Team: "T", Projection: proj}}
+		m, err := outcome.NewModel(context.Background(), ps, outcome.Config{Sport: slate.NFL, DefaultStdDev: []string{"x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mg := &m.Marginals[0]
+		tl := byPos[pos]
+		if tl == nil {
+			tl = &tally{}
+			byPos[pos] = tl
+		}
+		tl.n++
+		if act >= mg.Quantile(0.1) && act <= mg.Quantile(0.9) {
+			tl.in++
+		}
+		if act < mg.Quantile(0.5) {
+			tl.below++
+		}
+		if act < mg.Quantile(0.1) {
+			tl.low++
+		}
+	}
+	for _, pos := range []string{"QB", "RB", "WR", "TE"} {
+		tl := byPos[pos]
+		if tl == nil || tl.n < 100 {
+			t.Fatalf("%s: too few rows", pos)
+		}
+		cov, below := float64(tl.in)/float64(tl.n), float64(tl.below)/float64(tl.n)
+		t.Logf("%s: %d rows, %.1f %% in [p10, p90] (want 80; %.1f %% below p10), %.1f %% below the median (want 50)",
+			pos, tl.n, 100*cov, 100*float64(tl.low)/float64(tl.n), 100*below)
+		if math.Abs(cov-0.8) > 0.08 || math.Abs(below-0.5) > 0.08 {
+			t.Errorf("%s defaults miscalibrated: coverage %.3f, below median %.3f", pos, cov, below)
+		}
+	}
+}
