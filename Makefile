@@ -1,0 +1,89 @@
+# dfsopt — make targets. Needs only Go; redis-server (Debian package) makes
+# the end-to-end test use a real Redis instead of the in-process fallback.
+
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin
+# Every module of the go.work workspace.
+MODULES  := api optimizer pkg worker
+PKGS     := $(addprefix ./,$(addsuffix /...,$(MODULES)))
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 15s
+BENCHTIME ?= 1s
+# Per-package test timeout (the race detector makes compute tests slower).
+TEST_TIMEOUT ?= 15m
+
+.PHONY: all help run build test test-unit test-e2e lint fmt-check vet fmt bench fuzz tidy docker up down clean
+
+all: lint build test-unit ## lint, build and unit-test
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+run: ## run the gateway (embedded Redis + worker unless DFSOPT_REDIS_URL is set)
+	@if [ -z "$$DFSOPT_REDIS_URL" ]; then \
+		exec $(GO) run ./api/cmd/gateway; \
+	else \
+		$(MAKE) --no-print-directory build && \
+		echo "DFSOPT_REDIS_URL is set: running gateway and one worker as two processes" && \
+		{ $(BIN)/worker & wpid=$$!; \
+		  trap 'kill -TERM $$wpid 2>/dev/null; wait $$wpid' EXIT INT TERM; \
+		  $(BIN)/gateway; }; \
+	fi
+
+build: ## build bin/gateway, bin/worker and bin/dfsopt
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/gateway ./api/cmd/gateway
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/worker ./worker/cmd/worker
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/dfsopt ./optimizer/cmd/dfsopt
+
+test: lint ## gofmt check, go vet, unit tests with -race, end-to-end test
+	@if command -v redis-server >/dev/null; then echo "e2e: using $$(command -v redis-server)"; \
+	else echo "!!! WARNING: redis-server is not installed: the end-to-end test falls back to miniredis (apt-get install redis-server)"; fi
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+test-unit: ## unit tests only (-short skips the end-to-end test)
+	$(GO) test -race -short -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+test-e2e: ## the end-to-end test only
+	$(GO) test -count=1 -v -run TestEndToEnd ./api/e2e/
+
+lint: fmt-check vet ## gofmt check and go vet
+
+fmt-check:
+	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt: ## gofmt -w every module
+	gofmt -w $(MODULES)
+
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME
+	@set -e; for pkg in $(PKGS); do \
+		for dir in $$($(GO) list -f '{{.Dir}}' $$pkg); do \
+			for f in $$(grep -hoE '^func Fuzz[A-Za-z0-9_]+' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+				echo "fuzz $$f in $$dir"; \
+				(cd $$dir && $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) .); \
+			done; \
+		done; \
+	done
+
+tidy: ## go mod tidy in every module
+	@for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) mod tidy); done
+
+docker: ## build the gateway and worker images
+	docker build -f deployments/gateway.Dockerfile -t dfsopt-gateway:$(VERSION) .
+	docker build -f deployments/worker.Dockerfile -t dfsopt-worker:$(VERSION) .
+
+up: ## run the stack with docker compose (Redis with AOF, gateway, 2 workers)
+	docker compose up --build
+
+down: ## stop the docker compose stack
+	docker compose down
+
+clean: ## remove built binaries
+	rm -rf $(BIN)

@@ -1,0 +1,189 @@
+package jobstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/dfsopt/dfsopt/pkg/redistest"
+)
+
+const ttl = time.Hour
+
+func newStore(t *testing.T) (*Store, *redistest.Server) {
+	t.Helper()
+	r := redistest.New(t)
+	return New(r.Client, ttl), r
+}
+
+func create(t *testing.T, s *Store, id, owner string) *Job {
+	t.Helper()
+	j := &Job{ID: id, Type: "optimize", Queue: "default", Owner: owner, RequestID: "req-" + id}
+	if err := s.Create(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, r := newStore(t)
+	create(t, s, "j1", "alice")
+
+	j, err := s.Get(ctx, "j1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != StatusQueued || j.Owner != "alice" || j.RequestID != "req-j1" || j.CreatedAt.IsZero() ||
+		j.ExpiresAt.Sub(j.CreatedAt) != ttl || j.StartedAt != nil || j.Error != nil {
+		t.Fatalf("created: %+v", j)
+	}
+	if d := r.Client.TTL(ctx, JobKey("j1")).Val(); d <= 0 || d > ttl {
+		t.Fatalf("job key TTL %s", d)
+	}
+	if _, err := s.GetOwned(ctx, "j1", "bob"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("bob reads alice's job: %v", err)
+	}
+
+	st, err := s.Start(ctx, "j1")
+	if err != nil || st != StatusRunning {
+		t.Fatalf("start: %s %v", st, err)
+	}
+	if st, _ := s.SetProgress(ctx, "j1", Progress{Done: 2, Total: 5, Phase: "optimizing"}); st != StatusRunning {
+		t.Fatalf("progress: %s", st)
+	}
+	j, _ = s.Get(ctx, "j1")
+	if j.Progress != (Progress{2, 5, "optimizing"}) || j.StartedAt == nil || j.Attempts != 1 {
+		t.Fatalf("running: %+v", j)
+	}
+	if _, err := s.Result(ctx, "j1"); !errors.Is(err, ErrNoResult) {
+		t.Fatalf("result before success: %v", err)
+	}
+
+	if st, err := s.Succeed(ctx, "j1", "alice", []byte(`{"lineups":[]}`)); err != nil || st != StatusSucceeded {
+		t.Fatalf("succeed: %s %v", st, err)
+	}
+	// Written once: a second delivery's result does not replace it.
+	if st, _ := s.Succeed(ctx, "j1", "alice", []byte(`{"other":1}`)); st != StatusSucceeded {
+		t.Fatalf("second succeed: %s", st)
+	}
+	b, err := s.Result(ctx, "j1")
+	if err != nil || string(b) != `{"lineups":[]}` {
+		t.Fatalf("result: %s %v", b, err)
+	}
+	if d := r.Client.TTL(ctx, ResultKey("j1")).Val(); d <= 0 || d > ttl {
+		t.Fatalf("result key TTL %s", d)
+	}
+	// A re-delivered task finds the job final and does nothing.
+	if st, _ := s.Start(ctx, "j1"); st != StatusSucceeded {
+		t.Fatalf("restart of a finished job: %s", st)
+	}
+	if _, err := s.Cancel(ctx, "j1", "alice"); !errors.Is(err, ErrFinished) {
+		t.Fatalf("cancel finished: %v", err)
+	}
+	if st, _ := s.Fail(ctx, "j1", "alice", JobError{Code: "x", Message: "y"}); st != StatusSucceeded {
+		t.Fatalf("fail after success changed the status to %s", st)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	create(t, s, "q", "alice")
+	create(t, s, "r", "alice")
+	if _, err := s.Start(ctx, "r"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		id, owner string
+		prev      Status
+		err       error
+	}{
+		{"q", "bob", "", ErrNotFound},
+		{"q", "alice", StatusQueued, nil},
+		{"q", "alice", StatusCanceled, nil}, // idempotent
+		{"r", "alice", StatusRunning, nil},
+		{"missing", "alice", "", ErrNotFound},
+	}
+	for _, c := range cases {
+		prev, err := s.Cancel(ctx, c.id, c.owner)
+		if prev != c.prev || !errors.Is(err, c.err) {
+			t.Errorf("cancel %s as %s: %s %v, want %s %v", c.id, c.owner, prev, err, c.prev, c.err)
+		}
+	}
+	// The worker sees the cancel on its next progress report, and its
+	// result is refused.
+	if st, _ := s.SetProgress(ctx, "r", Progress{Done: 1, Total: 2}); st != StatusCanceled {
+		t.Fatalf("progress after cancel: %s", st)
+	}
+	if st, _ := s.Succeed(ctx, "r", "alice", []byte(`{}`)); st != StatusCanceled {
+		t.Fatalf("succeed after cancel: %s", st)
+	}
+	if _, err := s.Result(ctx, "r"); !errors.Is(err, ErrNoResult) {
+		t.Fatalf("a canceled job has a result: %v", err)
+	}
+	j, _ := s.Get(ctx, "r")
+	if j.Error == nil || j.Error.Code != "canceled" || j.FinishedAt == nil {
+		t.Fatalf("canceled job: %+v", j)
+	}
+	if st, _ := s.Start(ctx, "q"); st != StatusCanceled {
+		t.Fatalf("a canceled queued job started: %s", st)
+	}
+}
+
+func TestListAndExpiry(t *testing.T) {
+	ctx := context.Background()
+	s, r := newStore(t)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, id := range []string{"a", "b", "c"} {
+		s.now = func() time.Time { return base.Add(time.Duration(i) * time.Second) }
+		create(t, s, id, "alice")
+	}
+	create(t, s, "z", "bob")
+	js, err := s.List(ctx, "alice", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(js) != 3 || js[0].ID != "c" || js[2].ID != "a" {
+		t.Fatalf("list: %v", ids(js))
+	}
+	if js, _ := s.List(ctx, "alice", 2); len(js) != 2 {
+		t.Fatalf("limit: %v", ids(js))
+	}
+	// An expired record disappears from the listing and the index.
+	r.Client.Del(ctx, JobKey("b"))
+	js, _ = s.List(ctx, "alice", 10)
+	if len(js) != 2 || r.Client.ZCard(ctx, OwnerKey("alice")).Val() != 2 {
+		t.Fatalf("after expiry: %v", ids(js))
+	}
+	if r.Mini != nil {
+		r.Mini.FastForward(ttl + time.Second)
+		if _, err := s.Get(ctx, "a"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("job outlived its TTL: %v", err)
+		}
+	}
+}
+
+func TestDelete(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	create(t, s, "d", "alice")
+	if err := s.Delete(ctx, "d", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "d"); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	if _, err := s.Start(ctx, "d"); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+}
+
+func ids(js []*Job) []string {
+	var out []string
+	for _, j := range js {
+		out = append(out, j.ID)
+	}
+	return out
+}

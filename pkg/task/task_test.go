@@ -1,0 +1,152 @@
+package task
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+)
+
+func TestStandardRegistry(t *testing.T) {
+	r := Standard()
+	k, ok := r.Lookup(TypeOptimize)
+	if !ok || k.Path != "/v1/optimize" || k.DefaultQueue != QueueDefault || k.MaxTimeout < k.DefaultTimeout {
+		t.Fatalf("optimize kind: %+v", k)
+	}
+	if _, ok := r.Lookup("nope"); ok {
+		t.Fatal("unknown type found")
+	}
+}
+
+func TestNewRegistryRejects(t *testing.T) {
+	ok := Kind{Type: "x", Path: "/v1/x", DefaultQueue: QueueLow, DefaultTimeout: time.Second, MaxTimeout: time.Second,
+		Decode: func([]byte) (*Request, error) { return nil, nil },
+		Run:    func(context.Context, *Request, Progress) (any, error) { return nil, nil }}
+	bad := []func(k *Kind){
+		func(k *Kind) { k.Type = "" },
+		func(k *Kind) { k.Decode = nil },
+		func(k *Kind) { k.DefaultTimeout = 0 },
+		func(k *Kind) { k.MaxTimeout = time.Millisecond },
+		func(k *Kind) { k.DefaultQueue = "bulk" },
+	}
+	for i, f := range bad {
+		k := ok
+		f(&k)
+		if _, err := NewRegistry(k); err == nil {
+			t.Errorf("case %d accepted", i)
+		}
+	}
+	if _, err := NewRegistry(ok, ok); err == nil {
+		t.Error("duplicate accepted")
+	}
+	if _, err := NewRegistry(ok); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestDecodeQueueTimeoutAndTask(t *testing.T) {
+	k, _ := Standard().Lookup(TypeOptimize)
+	body, err := os.ReadFile("testdata/optimize-min.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := k.Decode(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Queue(req) != QueueCritical || k.Timeout(req) != 30*time.Second {
+		t.Fatalf("queue %s timeout %s", k.Queue(req), k.Timeout(req))
+	}
+	if _, ok := req.Doc.(*schema.OptimizeRequest); !ok {
+		t.Fatalf("doc is %T", req.Doc)
+	}
+	req.Options = schema.JobOptions{}
+	if k.Queue(req) != QueueDefault || k.Timeout(req) != k.DefaultTimeout {
+		t.Fatal("defaults not applied")
+	}
+	req.Options.TimeoutSeconds = 1 << 20
+	if k.Timeout(req) != k.MaxTimeout {
+		t.Fatal("timeout not capped")
+	}
+	p := &Payload{JobID: "job_1", Request: body, Principal: "alice", RequestID: "r1"}
+	tk, err := k.NewTask(p, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodePayload(tk.Payload())
+	if err != nil || got.JobID != "job_1" || got.Principal != "alice" || got.RequestID != "r1" {
+		t.Fatalf("payload: %+v %v", got, err)
+	}
+	var raw map[string]json.RawMessage
+	_ = json.Unmarshal(tk.Payload(), &raw)
+	for _, f := range []string{"job_id", "request", "principal", "request_id"} {
+		if _, ok := raw[f]; !ok {
+			t.Errorf("payload lacks %q", f)
+		}
+	}
+}
+
+func TestDecodeErrorsNameTheField(t *testing.T) {
+	k, _ := Standard().Lookup(TypeOptimize)
+	cases := []struct{ body, field string }{
+		{`{"site":"draftkings","sport":"nba","lineups":1,"players":[],"bogus":1}`, "bogus"},
+		{`{"site":"draftkings","sport":"nba","lineups":"x"}`, "lineups"},
+		{`{"site":"draftkings","sport":"nba","lineups":0,"slate_id":"s"}`, "lineups"},
+		{`{"site":"mars","sport":"nba","lineups":1,"slate_id":"s"}`, "site"},
+	}
+	for _, c := range cases {
+		_, err := k.Decode([]byte(c.body))
+		var ve *schema.ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("%s: %v", c.body, err)
+		}
+		found := false
+		for _, fe := range ve.Errors {
+			found = found || fe.Field == c.field
+		}
+		if !found {
+			t.Errorf("%s: %+v does not name %s", c.body, ve.Errors, c.field)
+		}
+	}
+}
+
+func TestTransient(t *testing.T) {
+	base := errors.New("redis down")
+	if !IsTransient(Transient(base)) || IsTransient(base) || !errors.Is(Transient(base), base) || Transient(nil) != nil {
+		t.Fatal("transient marking")
+	}
+	if _, err := DecodePayload([]byte(`{"job_id":""}`)); err == nil {
+		t.Fatal("empty payload accepted")
+	}
+}
+
+func FuzzDecodeOptimize(f *testing.F) {
+	if b, err := os.ReadFile("testdata/optimize-min.json"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"site":"dk","sport":"nfl","lineups":1e9}`))
+	f.Add([]byte(`[]`))
+	k, _ := Standard().Lookup(TypeOptimize)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := k.Decode(b)
+		if err != nil {
+			var ve *schema.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("decode error is %T, want *schema.ValidationError: %v", err, err)
+			}
+			return
+		}
+		switch k.Queue(req) {
+		case QueueCritical, QueueDefault, QueueLow:
+		default:
+			t.Fatalf("queue %q", k.Queue(req))
+		}
+		if d := k.Timeout(req); d <= 0 || d > k.MaxTimeout {
+			t.Fatalf("timeout %s", d)
+		}
+	})
+}

@@ -1,0 +1,98 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/pkg/config"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/redistest"
+	"github.com/dfsopt/dfsopt/pkg/task"
+)
+
+// TestServerOnRedis runs tasks through a real Asynq server and client on
+// the test Redis (miniredis unless DFSOPT_TEST_REDIS_URL is set): this is
+// what embedded mode relies on.
+func TestServerOnRedis(t *testing.T) {
+	r := redistest.New(t)
+	reg, err := task.NewRegistry(fakeKind(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind := reg.Kinds()[0]
+	kind.DefaultTimeout = 20 * time.Second
+	store := jobstore.New(r.Client, time.Hour)
+	h := NewHandler(reg, store, zap.NewNop())
+	h.poll = 20 * time.Millisecond
+	pool := config.WorkerPool{Concurrency: 2, QueueWeights: map[string]int{"critical": 6, "default": 3, "low": 1}, PollInterval: 20 * time.Millisecond}
+	srv := NewServer(r.Client, pool, 2*time.Second, h, zap.NewNop())
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	client := asynq.NewClientFromRedisClient(r.Client)
+	defer client.Close()
+	insp := asynq.NewInspectorFromRedisClient(r.Client)
+	ctx := context.Background()
+
+	enqueue := func(id, do, queue string) {
+		t.Helper()
+		if err := store.Create(ctx, &jobstore.Job{ID: id, Type: "fake", Queue: queue, Owner: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+		body := json.RawMessage(`{"do":"` + do + `"}`)
+		req, err := kind.Decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Options.Priority = queue
+		tk, err := kind.NewTask(&task.Payload{JobID: id, Request: body, Principal: "alice"}, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.EnqueueContext(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(id string, want jobstore.Status) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			j, err := store.Get(ctx, id)
+			if err == nil && j.Status == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job %s: %+v %v, want %s", id, j, err, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	for _, q := range task.Queues() {
+		enqueue("ok-"+q, "ok", q)
+	}
+	for _, q := range task.Queues() {
+		waitFor("ok-"+q, jobstore.StatusSucceeded)
+	}
+	enqueue("fails", "fail", "low")
+	waitFor("fails", jobstore.StatusFailed)
+
+	// A running job canceled through our flag and Asynq's CancelProcessing.
+	enqueue("long", "block", "default")
+	waitFor("long", jobstore.StatusRunning)
+	if _, err := store.Cancel(ctx, "long", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	_ = insp.CancelProcessing("long")
+	waitFor("long", jobstore.StatusCanceled)
+	time.Sleep(100 * time.Millisecond)
+	if _, err := store.Result(ctx, "long"); err == nil {
+		t.Fatal("canceled job has a result")
+	}
+}
