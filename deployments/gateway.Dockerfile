@@ -1,0 +1,25 @@
+# syntax=docker/dockerfile:1
+# The dfsopt gateway image. Build from the repository root:
+#   docker build -f deployments/gateway.Dockerfile -t dfsopt-gateway .
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+# Module files first, so dependency downloads are cached across source edits.
+COPY go.work go.work.sum ./
+COPY api/go.* api/
+COPY optimizer/go.* optimizer/
+COPY pkg/go.* pkg/
+COPY worker/go.* worker/
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY api api
+COPY optimizer optimizer
+COPY pkg pkg
+COPY worker worker
+ARG VERSION=dev
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/gateway ./api/cmd/gateway
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/gateway /usr/local/bin/gateway
+USER nonroot:nonroot
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/gateway"]
