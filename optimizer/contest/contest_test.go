@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -503,5 +504,58 @@ func TestRequestRoundTrip(t *testing.T) {
 	}
 	if !slices.Equal(back.DefaultStdDev, []string{"a"}) {
 		t.Fatalf("default_stddev %v, want [a]", back.DefaultStdDev)
+	}
+}
+
+// TestRankingPathsAgree compares the histogram ranking with the sorting
+// one on random scores, including the widest range the histogram takes.
+func TestRankingPathsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, width := range []int{1, 7, 64, 65, 1000, histSize - 1, histSize} {
+		const lineups, entries = 3000, 40
+		p := &Prepared{total: 0, top1Cut: 30, top10Cut: 300, histLimit: histSize}
+		p.weight = make([]int32, lineups)
+		for u := range p.weight {
+			p.weight[u] = 1 + int32(rng.IntN(3))
+			p.total += int(p.weight[u])
+		}
+		for e := range entries {
+			p.entries = append(p.entries, int32(e*7%lineups))
+		}
+		p.prefix = make([]int64, p.total+1)
+		for k := 1; k <= p.total; k++ {
+			p.prefix[k] = p.prefix[k-1]
+			if k <= 500 {
+				p.prefix[k] += int64(1000000 * (501 - k))
+			}
+		}
+		p.paid = 500
+		mk := func() *simState {
+			return &simState{p: p, scores: make([]int32, lineups), fine: new([histSize]int32),
+				coarse: new([histSize / 64]int32), suffix: new([histSize/64 + 1]int32)}
+		}
+		a, b := mk(), mk()
+		for u := range a.scores {
+			a.scores[u] = int32(1000 + rng.IntN(width))
+		}
+		lo := int32(math.MaxInt32)
+		for _, u := range p.entries {
+			lo = min(lo, a.scores[u])
+		}
+		a.scores[p.entries[0]] = 1000 // lowest entry at the bottom
+		a.scores[lineups-1] = int32(1000 + width - 1)
+		lo = 1000
+		copy(b.scores, a.scores)
+		pa, pb := newPartial(entries, 0, 1), newPartial(entries, 0, 1)
+		ta := a.rankHistogram(lo, width, &pa)
+		tb := b.rankSorted(lo, &pb)
+		if ta != tb || !reflect.DeepEqual(pa, pb) {
+			t.Fatalf("width %d: histogram and sorted ranking differ", width)
+		}
+		for _, c := range a.fine {
+			if c != 0 {
+				t.Fatalf("width %d: histogram not cleared", width)
+			}
+		}
 	}
 }

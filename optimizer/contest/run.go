@@ -251,7 +251,7 @@ const histSize = 1 << 16
 func (s *simState) rankHistogram(lo int32, r int, acc *Partial) int64 {
 	p := s.p
 	fine, coarse := s.fine, s.coarse
-	nc := r>>6 + 1
+	nc := (r + 63) >> 6 // coarse buckets covering [0, r)
 	scores := s.scores
 	w := p.weight[:len(scores)]
 	for u, sc := range scores {
