@@ -480,7 +480,7 @@ func (o *optimization) assemble(md *model, cols []int, pins []pin) schema.Lineup
 		}
 		p := &o.pool[i]
 		lp := schema.LineupPlayer{Slot: r.Slots[si].Name, ID: p.ID, Name: p.Name, Team: p.Team,
-			Salary: r.SlotSalary(p, si), Projection: r.SlotPoints(p, si)}
+			Salary: r.SlotSalary(p, si), Projection: math.Round(r.SlotPoints(p, si)*1e6) / 1e6}
 		if r.Slots[si].PointsMultiplier != 1 || r.Slots[si].SalaryMultiplier != 1 {
 			lp.UploadID = p.CaptainID
 		}

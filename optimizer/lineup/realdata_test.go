@@ -1,0 +1,115 @@
+package lineup
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dfsopt/dfsopt/optimizer/internal/cbc"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/optimizer/sitecsv"
+	"github.com/dfsopt/dfsopt/optimizer/slate"
+)
+
+const dataDir = "../../../shared/data/slates/"
+
+// realSlates are the site files of ../shared/data with their site.
+var realSlates = []struct {
+	file string
+	site slate.Site
+}{
+	{"dk-nfl-2019-09-08/DKSalaries.csv", slate.DraftKings},
+	{"dk-nfl-2019-11-03/DKSalaries.csv", slate.DraftKings},
+	{"dk-nfl-2023-11-26/DKSalaries.csv", slate.DraftKings},
+	{"dk-nba-2025-01-12/DKSalaries.csv", slate.DraftKings},
+	{"dk-mlb/DKSalaries.csv", slate.DraftKings},
+	{"dk-nhl/DKSalaries.csv", slate.DraftKings},
+	{"dk-nfl-showdown/DKSalaries-GB@CHI-2019-09-05.csv", slate.DraftKings},
+	{"dk-nfl-showdown/DKSalaries-IND@HOU-2019-01-05.csv", slate.DraftKings},
+	{"dk-nba-showdown/DKSalaries-BOS@DET-2022-02-26.csv", slate.DraftKings},
+	{"dk-nba-showdown/DKSalaries-draftfast.csv", slate.DraftKings},
+	{"fd/fd-nfl-2019-09-08.csv", slate.FanDuel},
+	{"fd/fd-nfl-old-format.csv", slate.FanDuel},
+	{"fd/fd-nfl-single-game.csv", slate.FanDuel},
+	{"fd/fd-nba.csv", slate.FanDuel},
+	{"fd/fd-mlb.csv", slate.FanDuel},
+	{"fd/fd-mlb-full.csv", slate.FanDuel},
+}
+
+// loadSlate reads a real salary file, skipping loudly when ../shared is absent.
+func loadSlate(t testing.TB, file string, site slate.Site) *sitecsv.Slate {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dataDir, file))
+	if err != nil {
+		t.Skipf("SKIPPING: real slate %s not available (%v); the brute-force tests still run", file, err)
+	}
+	defer f.Close()
+	s, err := sitecsv.ReadSalaries(f, site, sitecsv.ImportOptions{})
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return s
+}
+
+func requestFor(s *sitecsv.Slate, n int) *schema.OptimizeRequest {
+	return &schema.OptimizeRequest{Site: string(s.Site), Sport: string(s.Sport), Mode: string(s.Mode),
+		Players: s.Players, Lineups: n}
+}
+
+// TestRealSlatesMatchCBC optimizes every real slate and checks, against CBC
+// solving its own independent formulation, the values of the top-N distinct
+// lineups (min_unique 1, where tie-breaking cannot change the values); every
+// lineup is also checked valid by the oracle's rule checker.
+func TestRealSlatesMatchCBC(t *testing.T) {
+	n := 5
+	if testing.Short() {
+		n = 2
+	}
+	if !cbc.Available() {
+		t.Log("WARNING: cbc (Debian coinor-cbc) not installed: real slates are checked for validity only, not against CBC")
+	}
+	for _, rs := range realSlates {
+		t.Run(rs.file, func(t *testing.T) {
+			s := loadSlate(t, rs.file, rs.site)
+			req := requestFor(s, n)
+			res, err := Optimize(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, _ := slate.RulesFor(s.Site, s.Sport, s.Mode)
+			byID := map[string]*slate.Player{}
+			idx := map[string]int{}
+			for i := range s.Players {
+				byID[s.Players[i].ID] = &s.Players[i]
+				idx[s.Players[i].ID] = i
+			}
+			for i, lu := range res.Lineups {
+				if err := checkLineup(r, req, byID, toEntry(r, lu)); err != nil {
+					t.Fatalf("lineup %d invalid: %v", i+1, err)
+				}
+			}
+			if !cbc.Available() {
+				return
+			}
+			p := &cbc.Problem{Rules: r, Players: s.Players, MinUnique: 1}
+			for i := 0; i < len(res.Lineups); i++ {
+				sol, ok, err := cbc.Solve(context.Background(), p, t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					t.Fatalf("cbc: lineup %d infeasible, optimizer found %.3f", i+1, res.Lineups[i].Projection)
+				}
+				if math.Abs(sol.Objective-res.Lineups[i].Projection) > 1e-4 {
+					t.Fatalf("lineup %d: optimizer %.4f, cbc %.4f", i+1, res.Lineups[i].Projection, sol.Objective)
+				}
+				p.Previous = append(p.Previous, sol.Picks)
+			}
+			t.Logf("%d lineups match cbc: first %.3f, last %.3f (%s)", len(res.Lineups), res.Lineups[0].Projection,
+				res.Lineups[len(res.Lineups)-1].Projection, fmt.Sprintf("%d players", len(s.Players)))
+		})
+	}
+}
