@@ -501,4 +501,3 @@ func (md *model) fixPlayer(i int, state int) {
 		}
 	}
 }
-
