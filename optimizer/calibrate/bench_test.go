@@ -12,44 +12,59 @@ import (
 )
 
 // BenchmarkPositionModel samples one position's marginal model on the real
-// data set with the default settings (4 chains, 1000 warm-up, 1000 draws
-// thinned by 5) and reports the smallest bulk ESS of its four parameters
-// per second of wall time.
+// data set with 4 chains, 1000 warm-up and 1000 retained draws per chain,
+// with NUTS (every draw kept) and adaptive Metropolis (every 5th kept), and
+// reports the smallest bulk ESS of the four parameters per second of wall
+// time.
 func BenchmarkPositionModel(b *testing.B) {
 	rows := loadRealRows(b)
 	for _, pos := range []string{"QB", "WR"} {
-		b.Run(pos, func(b *testing.B) {
-			var proj, act []float64
-			for _, r := range rows {
-				if r.Position == pos && r.Projection >= schema.DefaultMinProjection {
-					proj = append(proj, r.Projection)
-					act = append(act, r.Actual)
-				}
+		var proj, act []float64
+		for _, r := range rows {
+			if r.Position == pos && r.Projection >= schema.DefaultMinProjection {
+				proj = append(proj, r.Projection)
+				act = append(act, r.Actual)
 			}
-			m := newPosModel(proj, act)
-			centre := m.start()
-			var ess, secs float64
-			for i := 0; b.Loop(); i++ {
-				start := time.Now()
-				out, err := mcmc.Sample(context.Background(), m.logDensity, posDim, mcmc.Config{
-					Chains: 4, Warmup: 1000, Draws: 1000, Thin: marginalThin, Seed: uint64(i),
-					Init:  initFunc(centre, []float64{0.05, 0.5, 0.03, 0.5}),
-					Scale: []float64{0.01, 0.1, 0.01, 0.1},
-				})
-				if err != nil {
-					b.Fatal(err)
+		}
+		m := newPosModel(proj, act)
+		centre := m.start()
+		samplers := []struct {
+			name string
+			run  func(cfg mcmc.Config) (*mcmc.Result, error)
+			thin int
+		}{
+			{"nuts", func(cfg mcmc.Config) (*mcmc.Result, error) {
+				return mcmc.SampleNUTS(context.Background(), m.logDensityGrad, posDim, cfg)
+			}, 1},
+			{"am", func(cfg mcmc.Config) (*mcmc.Result, error) {
+				return mcmc.Sample(context.Background(), m.logDensity, posDim, cfg)
+			}, 5},
+		}
+		for _, smp := range samplers {
+			b.Run(pos+"/"+smp.name, func(b *testing.B) {
+				var ess, secs float64
+				for i := 0; b.Loop(); i++ {
+					start := time.Now()
+					out, err := smp.run(mcmc.Config{
+						Chains: 4, Warmup: 1000, Draws: 1000, Thin: smp.thin, Seed: uint64(i),
+						Init:  initFunc(centre, []float64{0.05, 0.5, 0.03, 0.5}),
+						Scale: []float64{0.01, 0.1, 0.01, 0.1},
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					secs += time.Since(start).Seconds()
+					minESS := math.Inf(1)
+					for j := range posDim {
+						minESS = math.Min(minESS, mcmc.ESSBulk(out.Param(j)))
+					}
+					ess += minESS
 				}
-				secs += time.Since(start).Seconds()
-				minESS := math.Inf(1)
-				for j := range posDim {
-					minESS = math.Min(minESS, mcmc.ESSBulk(out.Param(j)))
-				}
-				ess += minESS
-			}
-			b.ReportMetric(ess/secs, "ess_bulk/s")
-			b.ReportMetric(ess/float64(b.N), "min_ess_bulk")
-			b.ReportMetric(float64(len(proj)), "rows")
-		})
+				b.ReportMetric(ess/secs, "ess_bulk/s")
+				b.ReportMetric(ess/float64(b.N), "min_ess_bulk")
+				b.ReportMetric(float64(len(proj)), "rows")
+			})
+		}
 	}
 }
 

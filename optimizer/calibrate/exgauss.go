@@ -147,3 +147,19 @@ func (d Dist) Quantile(p float64) float64 {
 	}
 	return (lo + hi) / 2
 }
+
+// logPhiMills returns log Phi(x) and the inverse Mills ratio phi(x)/Phi(x).
+func logPhiMills(x float64) (logp, mills float64) {
+	switch {
+	case x > 8.3:
+		// Phi(x) = 1 - O(5e-17); phi(x) < 1e-15.
+		return 0, 0
+	case x > -30:
+		p := 0.5 * math.Erfc(-x/math.Sqrt2)
+		return math.Log(p), math.Exp(-0.5*x*x-0.5*log2Pi) / p
+	default:
+		x2 := x * x
+		series := 1 - 1/x2 + 3/(x2*x2) - 15/(x2*x2*x2) + 105/(x2*x2*x2*x2)
+		return -0.5*x2 - 0.5*log2Pi - math.Log(-x) + math.Log(series), -x / series
+	}
+}

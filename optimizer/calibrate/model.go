@@ -96,7 +96,12 @@ func (m *posModel) logDensity(th []float64) float64 {
 		s := a + b*p
 		em := s * rt
 		u := (m.act[i] - bias*p + em) / (s * r1)
-		ll += -math.Log(em) - k*u + half + logPhi(u-k)
+		if x := u - k; x > -30 {
+			// One log for log(Phi(x)/em); Phi(x) = 1 within 5e-17 above 8.3.
+			ll += math.Log(phi(x)/em) - k*u + half
+		} else {
+			ll += -math.Log(em) - k*u + half + logPhi(x)
+		}
 	}
 	return ll + logPrior(th)
 }
@@ -180,6 +185,88 @@ func (m *corrModel) logDensity(eta []float64) float64 {
 		}
 		z := e / priorFisherZSD
 		lp += -0.5*z*z + m.stats[i].logLik(math.Tanh(e))
+	}
+	return lp
+}
+
+// logDensityGrad is logDensity with its gradient (for NUTS). Per row, with
+// w = y - bias*p, s = a + b*p, c = (2tau-1)/sqrt(tau(1-tau)) and
+// x = w/(s*sqrt(1-tau)) + c,
+//
+//	l = -log s - log(tau)/2 - w/(s*sqrt(tau)) + (1-tau)/(2*tau) - 1 + log Phi(x)
+//
+// and d log Phi(x)/dx = phi(x)/Phi(x) (the inverse Mills ratio).
+func (m *posModel) logDensityGrad(th, grad []float64) float64 {
+	for i := range grad {
+		grad[i] = 0
+	}
+	a, b := th[iIntercept], th[iSlope]
+	if a+b*m.pmin < sdFloor || a+b*m.pmax < sdFloor || math.IsNaN(a+b) {
+		return math.Inf(-1)
+	}
+	bias := math.Exp(th[iLogBias])
+	tau := logistic(th[iLogitShape])
+	if tau < minShape || tau > 1-1e-9 {
+		return math.Inf(-1)
+	}
+	rt, r1 := math.Sqrt(tau), math.Sqrt(1-tau)
+	g := tau * (1 - tau)
+	sg := math.Sqrt(g)
+	c := (2*tau - 1) / sg
+	dc := 2/sg + 0.5*(2*tau-1)*(2*tau-1)/(g*sg)
+	dInvRt := 0.5 / (tau * rt)       // -d/dtau tau^(-1/2)
+	dInvR1 := 0.5 / ((1 - tau) * r1) // d/dtau (1-tau)^(-1/2)
+	var ll, gBias, gS, gSP, sumWS, sumMWS, sumM float64
+	for i, p := range m.proj {
+		s := a + b*p
+		w := m.act[i] - bias*p
+		x := w/(s*r1) + c
+		var mills float64
+		switch {
+		case x > 8.3: // Phi(x) = 1 - O(5e-17), phi(x) < 1e-15
+			ll += -math.Log(s) - w/(s*rt)
+		case x > -30: // one log for log(Phi(x)/s)
+			p := 0.5 * math.Erfc(-x/math.Sqrt2)
+			mills = math.Exp(-0.5*x*x-0.5*log2Pi) / p
+			ll += math.Log(p/s) - w/(s*rt)
+		default:
+			var lphi float64
+			lphi, mills = logPhiMills(x)
+			ll += -math.Log(s) - w/(s*rt) + lphi
+		}
+		dw := -1/(s*rt) + mills/(s*r1)
+		ds := -1/s + w/(s*s*rt) - mills*w/(s*s*r1)
+		gBias -= p * dw
+		gS += ds
+		gSP += ds * p
+		sumWS += w / s
+		sumMWS += mills * w / s
+		sumM += mills
+	}
+	n := float64(len(m.proj))
+	ll += n * ((1-tau)/(2*tau) - 1 - 0.5*math.Log(tau))
+	gTau := n*(-0.5/tau-0.5/(tau*tau)) + sumWS*dInvRt + sumMWS*dInvR1 + sumM*dc
+	grad[iLogBias] = bias*gBias - th[iLogBias]/(priorLogBiasSD*priorLogBiasSD)
+	grad[iIntercept] = gS - (a-priorInterceptMean)/(priorInterceptSD*priorInterceptSD)
+	grad[iSlope] = gSP - (b-priorSlopeMean)/(priorSlopeSD*priorSlopeSD)
+	grad[iLogitShape] = g*gTau + priorShapeA*(1-tau) - priorShapeB*tau
+	return ll + logPrior(th)
+}
+
+// logDensityGrad is the correlation posterior with its gradient.
+func (m *corrModel) logDensityGrad(eta, grad []float64) float64 {
+	var lp float64
+	for i, e := range eta {
+		if math.Abs(e) > 10 {
+			return math.Inf(-1)
+		}
+		s := &m.stats[i]
+		rho := math.Tanh(e)
+		q := 1 - rho*rho
+		z := e / priorFisherZSD
+		lp += -0.5*z*z + s.logLik(rho)
+		dll := s.n*rho/q + s.sumProd/q - rho*(s.sumSq-2*rho*s.sumProd)/(q*q)
+		grad[i] = -e/(priorFisherZSD*priorFisherZSD) + dll*q
 	}
 	return lp
 }

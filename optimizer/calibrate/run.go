@@ -21,7 +21,7 @@ import (
 const (
 	// ModelVersion changes whenever the model, its priors or its sampler
 	// settings change; it is part of the calibration id.
-	ModelVersion = "exgauss-linsd-gausscopula-1"
+	ModelVersion = "exgauss-linsd-gausscopula-nuts-1"
 	// Family is the outcome distribution family of the result.
 	Family = "exgaussian"
 	// NaiveSDFraction is the naive ("before") model's standard deviation as
@@ -35,9 +35,6 @@ const (
 
 	minRowsPerPosition  = 50
 	minPairsPerRelation = 30
-	marginalThin        = 5
-	correlationThin     = 60
-	correlationWarmupX  = 5 // correlation warm-up = 5 x warmup
 	predictiveDraws     = 200
 )
 
@@ -134,8 +131,8 @@ func Run(ctx context.Context, req *schema.CalibrateRequest, progress func(done, 
 	res.Model.Positions = positions
 
 	// Progress over all runs: one per position, then the correlations.
-	perPos := chains * (warmup + draws*marginalThin)
-	perCorr := chains * (warmup*correlationWarmupX + draws*correlationThin)
+	perPos := chains * (warmup + draws)
+	perCorr := perPos
 	grand := perPos*len(positions) + perCorr
 	offset := 0
 	sub := func() func(done, total int) {
@@ -157,11 +154,10 @@ func Run(ctx context.Context, req *schema.CalibrateRequest, progress func(done, 
 		}
 		m := newPosModel(proj, act)
 		centre := m.start()
-		out, err := mcmc.Sample(ctx, m.logDensity, posDim, mcmc.Config{
+		out, err := mcmc.SampleNUTS(ctx, m.logDensityGrad, posDim, mcmc.Config{
 			Chains:   chains,
 			Warmup:   warmup,
 			Draws:    draws,
-			Thin:     marginalThin,
 			Seed:     req.Seed ^ uint64(pi+1)*0x9e3779b97f4a7c15,
 			Init:     initFunc(centre, []float64{0.05, 0.5, 0.03, 0.5}),
 			Scale:    []float64{0.01, 0.1, 0.01, 0.1},
@@ -171,6 +167,7 @@ func Run(ctx context.Context, req *schema.CalibrateRequest, progress func(done, 
 			return nil, fmt.Errorf("calibrate: sample %s: %w", pos, err)
 		}
 		offset += perPos
+		warnings = append(warnings, divergenceWarning(pos, out)...)
 		names := []string{"bias", "sd_intercept", "sd_slope", "shape"}
 		getters := []func(p posParams) float64{
 			func(p posParams) float64 { return p.Bias },
@@ -215,11 +212,10 @@ func Run(ctx context.Context, req *schema.CalibrateRequest, progress func(done, 
 			scale[i] = 1 / math.Sqrt(s.n)
 			spread[i] = 2 * scale[i]
 		}
-		out, err := mcmc.Sample(ctx, cm.logDensity, len(corrStats), mcmc.Config{
+		out, err := mcmc.SampleNUTS(ctx, cm.logDensityGrad, len(corrStats), mcmc.Config{
 			Chains:   chains,
-			Warmup:   warmup * correlationWarmupX,
+			Warmup:   warmup,
 			Draws:    draws,
-			Thin:     correlationThin,
 			Seed:     req.Seed ^ 0xc0aa3e1a7e,
 			Init:     initFunc(centre, spread),
 			Scale:    scale,
@@ -228,6 +224,7 @@ func Run(ctx context.Context, req *schema.CalibrateRequest, progress func(done, 
 		if err != nil {
 			return nil, fmt.Errorf("calibrate: sample correlations: %w", err)
 		}
+		warnings = append(warnings, divergenceWarning("correlations", out)...)
 		for j, name := range corrNames {
 			x := out.Map(func(eta []float64) float64 { return math.Tanh(eta[j]) })
 			res.Parameters = append(res.Parameters, parameter(name, x))
@@ -259,6 +256,19 @@ func Run(ctx context.Context, req *schema.CalibrateRequest, progress func(done, 
 		return nil, &NotConvergedError{Result: res, Failed: failed}
 	}
 	return res, nil
+}
+
+// divergenceWarning reports divergent NUTS transitions, a sign that the
+// posterior has regions the sampler could not explore.
+func divergenceWarning(what string, out *mcmc.Result) []string {
+	n := 0
+	for _, d := range out.Divergences {
+		n += d
+	}
+	if n == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s: %d divergent transitions after warm-up", what, n)}
 }
 
 // parameter summarizes draws, reporting undefined diagnostics as -1.
@@ -546,8 +556,12 @@ func report(rows []schema.CalibrationRow, held []bool, minProj float64, fitted m
 			}
 			cov[strconv.Itoa(int(math.Round(q*100)))] = float64(in) / float64(n)
 		}
+		var counts [10]int
 		for _, u := range pits {
-			hist[min(9, int(u*10))] += 1 / float64(n)
+			counts[max(0, min(9, int(u*10)))]++
+		}
+		for i, c := range counts {
+			hist[i] = float64(c) / float64(n)
 		}
 	}
 	fill(pitB, rep.CoverageBefore, rep.PITHistogramBefore)

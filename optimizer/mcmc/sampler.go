@@ -53,6 +53,11 @@ type Result struct {
 	AcceptRate []float64
 	// LogDensity is [chain][draw] log density of each retained draw.
 	LogDensity [][]float64
+	// Divergences counts post-warm-up divergent transitions per chain
+	// (SampleNUTS only).
+	Divergences []int
+	// StepSize is the adapted leapfrog step size per chain (SampleNUTS only).
+	StepSize []float64
 }
 
 // Dim returns the number of coordinates of the draws.
