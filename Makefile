@@ -22,10 +22,10 @@ help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 run: ## run the gateway (embedded Redis + worker unless DFSOPT_REDIS_URL is set)
+	@$(MAKE) --no-print-directory build >/dev/null
 	@if [ -z "$$DFSOPT_REDIS_URL" ]; then \
-		exec $(GO) run ./api/cmd/gateway; \
+		exec $(BIN)/gateway; \
 	else \
-		$(MAKE) --no-print-directory build && \
 		echo "DFSOPT_REDIS_URL is set: running gateway and one worker as two processes" && \
 		{ $(BIN)/worker & wpid=$$!; \
 		  trap 'kill -TERM $$wpid 2>/dev/null; wait $$wpid' EXIT INT TERM; \

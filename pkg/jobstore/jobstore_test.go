@@ -3,6 +3,7 @@ package jobstore
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -186,4 +187,29 @@ func ids(js []*Job) []string {
 		out = append(out, j.ID)
 	}
 	return out
+}
+
+// BenchmarkLifecycle measures create, start, progress, succeed and read of
+// one job against the test Redis.
+func BenchmarkLifecycle(b *testing.B) {
+	r := redistest.New(b)
+	s := New(r.Client, ttl)
+	ctx := context.Background()
+	result := []byte(`{"lineups":[]}`)
+	i := 0
+	for b.Loop() {
+		i++
+		id := strconv.Itoa(i)
+		if err := s.Create(ctx, &Job{ID: id, Type: "optimize", Queue: "default", Owner: "alice"}); err != nil {
+			b.Fatal(err)
+		}
+		_, _ = s.Start(ctx, id)
+		_, _ = s.SetProgress(ctx, id, Progress{Done: 1, Total: 1})
+		if _, err := s.Succeed(ctx, id, "alice", result); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Result(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -128,9 +128,12 @@ func (k *Kind) NewTask(p *Payload, r *Request) (*asynq.Task, error) {
 
 // Spec is the static part of a Kind, for Define.
 type Spec struct {
-	Type, Path, DefaultQueue   string
+	// Type, Path and DefaultQueue are as in Kind.
+	Type, Path, DefaultQueue string
+	// DefaultTimeout and MaxTimeout bound the compute, as in Kind.
 	DefaultTimeout, MaxTimeout time.Duration
-	MaxRetry                   int
+	// MaxRetry is as in Kind.
+	MaxRetry int
 }
 
 // Define builds a Kind from a typed request document (decoded with

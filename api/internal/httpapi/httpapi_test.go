@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,7 @@ type fixture struct {
 	readyOK bool
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	r := redistest.New(t)
@@ -69,7 +70,7 @@ func (f *fixture) do(method, path, key string, body io.Reader) *httptest.Respons
 	return w
 }
 
-func decodeError(t *testing.T, w *httptest.ResponseRecorder) ErrorBody {
+func decodeError(t testing.TB, w *httptest.ResponseRecorder) ErrorBody {
 	t.Helper()
 	var b ErrorBody
 	if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil || b.Error.Code == "" || b.Error.RequestID == "" || b.Error.Message == "" {
@@ -226,4 +227,38 @@ func TestAdminKeys(t *testing.T) {
 	if w := f.do("DELETE", "/v1/admin/api-keys/key_nope", admin, nil); w.Code != 404 {
 		t.Fatalf("revoke unknown: %d", w.Code)
 	}
+}
+
+// BenchmarkSubmit measures one POST /v1/optimize (auth, decode, validate,
+// record, enqueue) against the test Redis.
+func BenchmarkSubmit(b *testing.B) {
+	f := newFixture(b)
+	for b.Loop() {
+		if w := f.do("POST", "/v1/optimize", admin, strings.NewReader(validBody)); w.Code != http.StatusAccepted {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+}
+
+// FuzzSubmit: no request body makes the gateway answer 5xx or anything
+// but a job or an error body.
+func FuzzSubmit(f *testing.F) {
+	f.Add([]byte(validBody))
+	f.Add([]byte(`{"site":"dk","sport":"nfl","lineups":1,"slate_id":"x","priority":"low"}`))
+	f.Add([]byte(`{"players":[{"id":"1","positions":[]}],"constraints":{"exposures":{"1":{"min":2}}}}`))
+	fx := newFixture(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		w := fx.do("POST", "/v1/optimize", admin, bytes.NewReader(body))
+		switch w.Code {
+		case http.StatusAccepted:
+			var j jobstore.Job
+			if err := json.Unmarshal(w.Body.Bytes(), &j); err != nil || j.ID == "" {
+				t.Fatalf("202 without a job: %s", w.Body)
+			}
+		case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge:
+			decodeError(t, w)
+		default:
+			t.Fatalf("%d for %q: %s", w.Code, body, w.Body)
+		}
+	})
 }

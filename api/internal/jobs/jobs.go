@@ -65,9 +65,13 @@ func New(reg *task.Registry, store *jobstore.Store, queue Enqueuer, cancel Cance
 
 // Submission is one request document to run as a job.
 type Submission struct {
-	Kind        *task.Kind
-	Body        []byte
-	Principal   auth.Principal
+	// Kind is the job type, chosen by the route.
+	Kind *task.Kind
+	// Body is the request document as received.
+	Body []byte
+	// Principal submits, and will own, the job.
+	Principal auth.Principal
+	// Traceparent is the caller's W3C trace context, if any.
 	Traceparent string
 }
 
