@@ -133,3 +133,35 @@ func TestReferencePosterior(t *testing.T) {
 		})
 	}
 }
+
+// TestAllStanColumns runs the diagnostics over all 52 columns of the CmdStan
+// files: the 48 parameters have reference values (above); the 4 sampler
+// columns (lp__, accept_stat__, stepsize__, treedepth__) have none, and
+// stepsize__ is constant within each chain, so R-hat is huge or undefined
+// but never a panic, and a constant column is NaN as in posterior.
+func TestAllStanColumns(t *testing.T) {
+	names, _ := readStanCSV(t, "testdata/blocker.1.csv")
+	if len(names) != 52 {
+		t.Fatalf("%d columns, want 52", len(names))
+	}
+	draws := blockerDraws(t)
+	ref := map[string]bool{}
+	for _, r := range readReference(t) {
+		ref[r.name] = true
+	}
+	for _, name := range names {
+		s := Summarize(draws[name])
+		if ref[name] && (math.IsNaN(s.Rhat) || math.IsNaN(s.ESSBulk) || math.IsNaN(s.ESSTail)) {
+			t.Errorf("%s: undefined diagnostics %+v", name, s)
+		}
+		if !ref[name] {
+			t.Logf("%s (no reference): rhat %.4g ess bulk %.4g tail %.4g", name, s.Rhat, s.ESSBulk, s.ESSTail)
+		}
+	}
+	if r := Rhat([][]float64{{1, 1, 1, 1}, {1, 1, 1, 1}}); !math.IsNaN(r) {
+		t.Errorf("R-hat of constant draws = %v, want NaN", r)
+	}
+	if e := ESSBulk([][]float64{{1, 2}, {3, math.NaN()}}); !math.IsNaN(e) {
+		t.Errorf("ESS with NaN = %v, want NaN", e)
+	}
+}
