@@ -116,7 +116,8 @@ func Run(ctx context.Context, req *schema.CalibrateRequest, progress func(done, 
 		byPos[rows[i].Position] = append(byPos[rows[i].Position], i)
 	}
 	var positions []string
-	for pos, idx := range byPos {
+	for _, pos := range sortedKeys(byPos) {
+		idx := byPos[pos]
 		if len(idx) < minRowsPerPosition {
 			warnings = append(warnings, fmt.Sprintf("position %s skipped: %d fitted rows, %d needed", pos, len(idx), minRowsPerPosition))
 			continue
@@ -127,7 +128,6 @@ func Run(ctx context.Context, req *schema.CalibrateRequest, progress func(done, 
 	if len(positions) == 0 {
 		return nil, fmt.Errorf("calibrate: no position has %d rows projected at least %g outside the holdout: %w", minRowsPerPosition, minProj, ErrNoRows)
 	}
-	sortPositions(positions)
 	res.Model.Positions = positions
 
 	// Progress over all runs: one per position, then the correlations.
@@ -371,6 +371,16 @@ func splitHoldout(rows []schema.CalibrationRow, holdout float64, seed uint64) ([
 
 // positionOrder lists the usual positions first, in roster order.
 var positionOrder = []string{"QB", "RB", "WR", "TE", "K", "DST", "PG", "SG", "SF", "PF", "C", "P", "1B", "2B", "3B", "SS", "OF", "W", "D", "G"}
+
+// sortedKeys returns the positions of m in roster order.
+func sortedKeys(m map[string][]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortPositions(keys)
+	return keys
+}
 
 func sortPositions(p []string) { slices.SortFunc(p, comparePositions) }
 
