@@ -3,6 +3,7 @@ module github.com/dfsopt/dfsopt/worker
 go 1.26.0
 
 require (
+	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/dfsopt/dfsopt/optimizer v0.0.0
 	github.com/dfsopt/dfsopt/pkg v0.0.0
 	github.com/hibiken/asynq v0.26.0
@@ -11,7 +12,6 @@ require (
 )
 
 require (
-	github.com/alicebob/miniredis/v2 v2.40.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/robfig/cron/v3 v3.0.1 // indirect

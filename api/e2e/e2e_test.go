@@ -177,8 +177,8 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("worker restart keeps queued jobs", func(t *testing.T) {
-		e.worker.stop(t)
+	t.Run("worker killed and restarted: queued jobs complete", func(t *testing.T) {
+		e.worker.kill(t)
 		st, _, b := e.do(t, "POST", "/v1/optimize", adminKey, reqBody, nil)
 		if st != http.StatusAccepted {
 			t.Fatalf("submit: %d %s", st, b)
@@ -503,6 +503,15 @@ func (p *proc) exited() bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	if !p.exited() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
 	}
 }
 

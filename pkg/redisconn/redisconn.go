@@ -11,6 +11,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 )
 
 // Open connects to the Redis at url and pings it.
@@ -80,4 +81,18 @@ func (e *Embedded) Close() {
 	close(e.stop)
 	e.done.Wait()
 	e.srv.Close()
+}
+
+// RouteLogs sends the go-redis client's own messages (dial failures, pool
+// trouble) to log as warnings, instead of its default plain-text logger on
+// stderr. go-redis keeps one process-wide logger: call this once, in main.
+func RouteLogs(log *zap.Logger) {
+	redis.SetLogger(redisLogger{log.With(zap.String("component", "go-redis"))})
+}
+
+type redisLogger struct{ l *zap.Logger }
+
+// Printf logs one go-redis message.
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn(fmt.Sprintf(format, v...))
 }

@@ -44,6 +44,7 @@ func main() {
 	}
 	log := logging.New("gateway", cfg.LogLevel)
 	defer func() { _ = log.Sync() }()
+	redisconn.RouteLogs(log)
 	if err := run(cfg, log); err != nil {
 		log.Error("gateway stopped", zap.Error(err))
 		_ = log.Sync()

@@ -30,6 +30,7 @@ func main() {
 	}
 	log := logging.New("worker", cfg.LogLevel)
 	defer func() { _ = log.Sync() }()
+	redisconn.RouteLogs(log)
 	if err := run(cfg, log); err != nil {
 		log.Error("worker stopped", zap.Error(err))
 		_ = log.Sync()
