@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -68,6 +69,7 @@ func errorFor(err error) (int, ErrorInfo) {
 	var he *httpError
 	var ve *schema.ValidationError
 	var nr *jobs.NotReadyError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &he):
 		return he.status, ErrorInfo{Code: he.code, Message: he.message, Details: he.details}
@@ -99,6 +101,8 @@ func errorFor(err error) (int, ErrorInfo) {
 		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: "the job already finished and cannot be canceled"}
 	case errors.Is(err, jobs.ErrUnavailable):
 		return http.StatusServiceUnavailable, ErrorInfo{Code: CodeUnavailable, Message: "the job queue is unavailable; try again"}
+	case errors.As(err, &netErr):
+		return http.StatusServiceUnavailable, ErrorInfo{Code: CodeUnavailable, Message: "a backing service is unreachable; try again"}
 	}
 	return http.StatusInternalServerError, ErrorInfo{Code: CodeInternal, Message: "internal error"}
 }

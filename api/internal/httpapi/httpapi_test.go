@@ -262,3 +262,32 @@ func FuzzSubmit(f *testing.F) {
 		}
 	})
 }
+
+func TestRedisDownIsUnavailable(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	r := redistest.New(t)
+	if r.Mini == nil {
+		t.Skip("needs miniredis to stop the server")
+	}
+	reg := task.Standard()
+	store := jobstore.New(r.Client, time.Hour)
+	client := asynq.NewClientFromRedisClient(r.Client)
+	defer client.Close()
+	insp := asynq.NewInspectorFromRedisClient(r.Client)
+	keys := auth.NewKeyStore(r.Client)
+	h := New(Deps{Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp),
+		Auth: auth.NewAuthenticator(admin, keys), Keys: keys, Ready: func(ctx context.Context) error { return r.Client.Ping(ctx).Err() },
+		MaxBodyBytes: 4096})
+	r.Mini.Close()
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/v1/optimize", validBody}, {"GET", "/v1/jobs/job_x", ""}, {"GET", "/ready", ""},
+	} {
+		req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
+		req.Header.Set("X-API-Key", admin)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if b := decodeError(t, w); w.Code != http.StatusServiceUnavailable || b.Error.Code != CodeUnavailable {
+			t.Errorf("%s %s with redis down: %d %s", c.method, c.path, w.Code, w.Body)
+		}
+	}
+}
