@@ -3,6 +3,7 @@
 
 SHELL := /bin/bash
 GO    ?= go
+GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
 BIN   := bin
 # Every module of the go.work workspace.
 MODULES  := api optimizer pkg worker
@@ -51,13 +52,13 @@ test-e2e: ## the end-to-end test only
 lint: fmt-check vet ## gofmt check and go vet
 
 fmt-check:
-	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	@out=$$($(GOFMT) -l $(MODULES)) || exit 1; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet $(PKGS)
 
 fmt: ## gofmt -w every module
-	gofmt -w $(MODULES)
+	$(GOFMT) -w $(MODULES)
 
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)

@@ -39,6 +39,11 @@ func checkResult(t *testing.T, req *schema.OptimizeRequest, res *schema.Optimize
 	var prev [][]string
 	for li, l := range res.Lineups {
 		ids := checkLineup(t, li, rules, byID, l)
+		for pj, p := range prev {
+			if common := len(ids) - len(slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(p, id) })); len(ids)-common < minUnique {
+				t.Errorf("lineup %d shares %d of %d players with lineup %d; min_unique %d needs at most %d", li, common, len(ids), pj, minUnique, len(ids)-minUnique)
+			}
+		}
 		want, ok := bestLineup(rules, req.Players, prev, minUnique)
 		if !ok {
 			t.Fatalf("lineup %d: brute force finds no lineup, optimizer gave one", li)

@@ -59,6 +59,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 
 	redisURL := cfg.RedisURL.Reveal()
 	adminKey := cfg.AdminAPIKey.Reveal()
+	cfg.AdminAPIKey = "" // from here on only the authenticator's hash is kept
 	generatedKey := false
 	if cfg.Embedded() {
 		emb, err := redisconn.StartEmbedded()

@@ -280,7 +280,7 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 		MaxBodyBytes: 4096})
 	r.Mini.Close()
 	for _, c := range []struct{ method, path, body string }{
-		{"POST", "/v1/optimize", validBody}, {"GET", "/v1/jobs/job_x", ""}, {"GET", "/ready", ""},
+		{"POST", "/v1/optimize", validBody}, {"GET", "/v1/jobs/job_0123456789abcdef0123456789abcdef", ""}, {"GET", "/ready", ""},
 	} {
 		req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
 		req.Header.Set("X-API-Key", admin)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -108,6 +109,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 
 // Get returns one of the principal's jobs (jobstore.ErrNotFound for others').
 func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*jobstore.Job, error) {
+	if !ValidJobID(id) {
+		return nil, jobstore.ErrNotFound
+	}
 	return s.store.GetOwned(ctx, id, p.ID)
 }
 
@@ -119,7 +123,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, limit int) ([]*job
 // Result returns the result document of one of the principal's succeeded
 // jobs; a *NotReadyError when it has not succeeded.
 func (s *Service) Result(ctx context.Context, p auth.Principal, id string) ([]byte, error) {
-	j, err := s.store.GetOwned(ctx, id, p.ID)
+	j, err := s.Get(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +141,9 @@ func (s *Service) Result(ctx context.Context, p auth.Principal, id string) ([]by
 // it. The record is marked canceled first (the worker checks it); then the
 // task is removed from its queue, or its handler interrupted (best effort).
 func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*jobstore.Job, error) {
+	if !ValidJobID(id) {
+		return nil, jobstore.ErrNotFound
+	}
 	prev, err := s.store.Cancel(ctx, id, p.ID)
 	if err != nil {
 		return nil, err
@@ -161,5 +168,20 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*job
 	return j, nil
 }
 
-// NewJobID returns a new random job id.
+// NewJobID returns a new random job id: "job_" and 32 hex digits.
 func NewJobID() string { return "job_" + requestid.New() }
+
+// ValidJobID reports whether id has the form NewJobID makes, so that other
+// strings never reach Redis key names.
+func ValidJobID(id string) bool {
+	hex, ok := strings.CutPrefix(id, "job_")
+	if !ok || len(hex) != 32 {
+		return false
+	}
+	for _, c := range hex {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
