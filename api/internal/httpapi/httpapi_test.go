@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
@@ -269,14 +270,16 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	if r.Mini == nil {
 		t.Skip("needs miniredis to stop the server")
 	}
+	rdb := redis.NewClient(&redis.Options{Addr: r.Mini.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer rdb.Close()
 	reg := task.Standard()
-	store := jobstore.New(r.Client, time.Hour)
-	client := asynq.NewClientFromRedisClient(r.Client)
+	store := jobstore.New(rdb, time.Hour)
+	client := asynq.NewClientFromRedisClient(rdb)
 	defer client.Close()
-	insp := asynq.NewInspectorFromRedisClient(r.Client)
-	keys := auth.NewKeyStore(r.Client)
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	keys := auth.NewKeyStore(rdb)
 	h := New(Deps{Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp),
-		Auth: auth.NewAuthenticator(admin, keys), Keys: keys, Ready: func(ctx context.Context) error { return r.Client.Ping(ctx).Err() },
+		Auth: auth.NewAuthenticator(admin, keys), Keys: keys, Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		MaxBodyBytes: 4096})
 	r.Mini.Close()
 	for _, c := range []struct{ method, path, body string }{
