@@ -39,6 +39,12 @@ func (e *InfeasibleError) Error() string {
 
 // Optimize builds the lineups of an optimize request with inline players.
 func Optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progress) (*schema.OptimizeResult, error) {
+	return optimize(ctx, req, progress, false)
+}
+
+// optimize is Optimize; perLineup forces one branch and bound per lineup
+// instead of the enumeration strategy (tests cover both).
+func optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progress, perLineup bool) (*schema.OptimizeResult, error) {
 	start := time.Now()
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -56,6 +62,7 @@ func Optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 	if err != nil {
 		return nil, err
 	}
+	o.perLineup = perLineup
 	var res *schema.OptimizeResult
 	if req.LateSwap != nil {
 		res, err = o.lateSwap(ctx, progress)
@@ -71,19 +78,20 @@ func Optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 
 // optimization is one request prepared for solving.
 type optimization struct {
-	req      *schema.OptimizeRequest
-	rules    *slate.Rules
-	pool     []slate.Player
-	byID     map[string]int
-	prob     *problem
-	locked   []bool
-	minCount []int
-	maxCount []int
-	warnings []string
-	nodes    int64
-	iters    int64
-	rows     int
-	cols     int
+	perLineup bool
+	req       *schema.OptimizeRequest
+	rules     *slate.Rules
+	pool      []slate.Player
+	byID      map[string]int
+	prob      *problem
+	locked    []bool
+	minCount  []int
+	maxCount  []int
+	warnings  []string
+	nodes     int64
+	iters     int64
+	rows      int
+	cols      int
 }
 
 func fieldErr(field, reason, format string, args ...any) error {
@@ -349,9 +357,22 @@ func (o *optimization) sequence(ctx context.Context, progress Progress) (*schema
 		state[i] = -2
 	}
 	var lineups [][]int
+	finished := false
+	if o.req.Randomness == 0 && !o.perLineup {
+		var err error
+		lineups, finished, err = o.selectFromPool(ctx, s, counts, progress)
+		if err != nil {
+			return nil, err
+		}
+	}
 	noise := make([]float64, md.nx)
-	for k := 0; k < n; k++ {
+	dom := newDominance(md)
+	allowed := make([]bool, len(o.pool))
+	fresh := make([]bool, len(o.pool))
+	keep := make([]bool, len(o.pool))
+	for k := len(lineups); k < n && !finished; k++ {
 		var forced []string
+		want := make([]int, len(o.pool))
 		for i := range o.pool {
 			st := -1
 			switch {
@@ -363,10 +384,10 @@ func (o *optimization) sequence(ctx context.Context, progress Progress) (*schema
 				st = 1
 				forced = append(forced, o.pool[i].ID)
 			}
-			if st != state[i] {
-				md.fixPlayer(i, st)
-				state[i] = st
-			}
+			want[i] = st
+			allowed[i] = st != 0
+			fresh[i] = counts[i] == 0
+			keep[i] = st == 1
 		}
 		if o.req.Randomness > 0 {
 			rng := rand.New(rand.NewPCG(o.req.Seed, uint64(k)+1))
@@ -378,6 +399,17 @@ func (o *optimization) sequence(ctx context.Context, progress Progress) (*schema
 				noise[j] = c.base * (1 + o.req.Randomness*z[c.player])
 			}
 			md.lp.setObjective(noise)
+		}
+		for i, drop := range dom.dominated(md, allowed, fresh, keep) {
+			if drop {
+				want[i] = 0
+			}
+		}
+		for i, st := range want {
+			if st != state[i] {
+				md.fixPlayer(i, st)
+				state[i] = st
+			}
 		}
 		cols, ok, err := s.solveLineup(ctx)
 		if err != nil {

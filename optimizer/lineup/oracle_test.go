@@ -484,16 +484,16 @@ func TestAgainstBruteForce(t *testing.T) {
 					half := 0.5
 					c.MaxExposure = &half
 				}
-				checkSequence(t, r, req)
+				checkSequence(t, r, req, trial%2 == 0)
 			}
 		})
 	}
 }
 
 // checkSequence runs the optimizer and verifies each lineup against the oracle.
-func checkSequence(t *testing.T, r *slate.Rules, req *schema.OptimizeRequest) {
+func checkSequence(t *testing.T, r *slate.Rules, req *schema.OptimizeRequest, perLineup bool) {
 	t.Helper()
-	res, err := Optimize(context.Background(), req, nil)
+	res, err := optimize(context.Background(), req, nil, perLineup)
 	pool := req.Players
 	byID := map[string]*slate.Player{}
 	for i := range pool {

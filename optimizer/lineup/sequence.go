@@ -1,0 +1,216 @@
+package lineup
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// poolLimit bounds the lineups held by the enumeration strategy; past it the
+// sequence continues with one branch and bound per lineup.
+const enumLimit = 400_000
+
+var errPoolFull = errors.New("enumeration pool full")
+
+// candidate lineup of the enumeration pool.
+type pooled struct {
+	cols []int
+	v    float64
+	dead bool
+}
+
+// selectFromPool builds the sequence from an enumeration: every lineup
+// satisfying the static rules with a value of at least v1-delta is collected
+// once, sorted, and lineup i is the first one that satisfies the dynamic
+// rules (uniqueness against lineups 1..i-1, exposures). That is exactly the
+// sequential optimum while the chosen value is at least the floor: any better
+// lineup would be in the pool ahead of it. When no pooled lineup qualifies the
+// window is widened and enumerated again. It returns the lineups chosen, and
+// finished=true when the sequence is complete or no further lineup exists;
+// finished=false hands the rest of the sequence to per-lineup branch and bound
+// (the pool grew past enumLimit).
+func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []int, progress Progress) ([][]int, bool, error) {
+	md := s.md
+	n := o.req.Lineups
+	for i := range o.pool {
+		st := -1
+		if o.locked[i] {
+			st = 1
+		} else if o.maxCount[i] == 0 {
+			st = 0
+		}
+		md.fixPlayer(i, st)
+	}
+	first, ok, err := s.solveLineup(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("lineup 1: %w", err)
+	}
+	if !ok {
+		return nil, false, o.diagnose(ctx)
+	}
+	size := md.size
+	v1 := 0.0
+	for _, j := range first {
+		v1 += md.lp.c[j]
+	}
+	if n == 1 {
+		for _, j := range first {
+			counts[md.cols[j].player]++
+		}
+		s.prev = append(s.prev, first)
+		if progress != nil {
+			progress(1, 1)
+		}
+		return [][]int{first}, true, nil
+	}
+	// no lineup scores below the sum of the size lowest column values
+	vals := make([]float64, md.nx)
+	copy(vals, md.lp.c[:md.nx])
+	slices.Sort(vals)
+	lowest := 0.0
+	for _, v := range vals[:min(size, len(vals))] {
+		lowest += v
+	}
+	step := math.Max(0.5, 0.006*math.Abs(v1))
+	delta := 2 * step
+	var chosen [][]int
+	limit := size - md.minUnique
+	mark := make([]bool, md.nx)
+	for {
+		floor := v1 - delta
+		complete := floor < lowest
+		if complete {
+			floor = math.Inf(-1)
+		}
+		var pool []pooled
+		s.ctx = ctx
+		err := s.enumerate(floor, func(cols []int, v float64) bool {
+			pool = append(pool, pooled{cols: cols, v: v})
+			return len(pool) < enumLimit
+		})
+		if errors.Is(err, errPoolFull) {
+			return chosen, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		slices.SortFunc(pool, func(a, b pooled) int {
+			if c := cmp.Compare(b.v, a.v); c != 0 {
+				return c
+			}
+			return slices.Compare(a.cols, b.cols)
+		})
+		// replay the dynamic rules of the lineups already chosen
+		kill := func(l []int) {
+			for _, j := range l {
+				mark[j] = true
+			}
+			for k := range pool {
+				if pool[k].dead {
+					continue
+				}
+				shared := 0
+				for _, j := range pool[k].cols {
+					if mark[j] {
+						shared++
+					}
+				}
+				if shared > limit {
+					pool[k].dead = true
+				}
+			}
+			for _, j := range l {
+				mark[j] = false
+			}
+		}
+		capped := func(player int) {
+			for k := range pool {
+				if !pool[k].dead && slices.ContainsFunc(pool[k].cols, func(j int) bool { return md.cols[j].player == player }) {
+					pool[k].dead = true
+				}
+			}
+		}
+		for _, l := range chosen {
+			kill(l)
+		}
+		for i := range o.pool {
+			if counts[i] >= o.maxCount[i] && !o.locked[i] {
+				capped(i)
+			}
+		}
+		next := 0
+		before := len(chosen)
+		for len(chosen) < n {
+			k := len(chosen)
+			var forced []int
+			for i := range o.pool {
+				if !o.locked[i] && o.minCount[i]-counts[i] >= n-k {
+					forced = append(forced, i)
+				}
+			}
+			pick := -1
+			for c := next; c < len(pool); c++ {
+				if pool[c].dead {
+					if c == next {
+						next++
+					}
+					continue
+				}
+				if len(forced) > 0 && !hasPlayers(md, pool[c].cols, forced) {
+					continue
+				}
+				pick = c
+				break
+			}
+			if pick < 0 {
+				break
+			}
+			l := pool[pick].cols
+			chosen = append(chosen, l)
+			s.prev = append(s.prev, l)
+			kill(l)
+			for _, j := range l {
+				p := md.cols[j].player
+				counts[p]++
+				if counts[p] >= o.maxCount[p] && !o.locked[p] {
+					capped(p)
+				}
+			}
+			if progress != nil {
+				progress(len(chosen), n)
+			}
+		}
+		if len(chosen) == n {
+			return chosen, true, nil
+		}
+		if complete {
+			k := len(chosen)
+			for i := range o.pool {
+				if !o.locked[i] && o.minCount[i]-counts[i] >= n-k {
+					return nil, false, &InfeasibleError{Reason: fmt.Sprintf("lineup %d cannot include the players whose min exposure requires it (%s)", k+1, o.pool[i].ID),
+						Rules: []string{"constraints.exposures"}}
+				}
+			}
+			o.warnings = append(o.warnings, fmt.Sprintf("only %d of %d lineups satisfy the constraints", k, n))
+			return chosen, true, nil
+		}
+		// the work of an enumeration grows about geometrically with the
+		// window, so widen it additively: the last round dominates the total
+		delta += step
+		if len(chosen) == before {
+			step *= 2 // a round that placed nothing: the next lineup is far below
+		}
+	}
+}
+
+func hasPlayers(md *model, cols []int, players []int) bool {
+	for _, p := range players {
+		if !slices.ContainsFunc(cols, func(j int) bool { return md.cols[j].player == p }) {
+			return false
+		}
+	}
+	return true
+}
