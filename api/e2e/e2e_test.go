@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -238,6 +239,8 @@ func TestEndToEnd(t *testing.T) {
 		checkResult(t, &req, &res)
 	})
 
+	t.Run("embedded mode", func(t *testing.T) { e.checkEmbedded(t, reqBody, &req) })
+
 	t.Run("graceful shutdown", func(t *testing.T) {
 		e.worker.stop(t)
 		e.gateway.stop(t)
@@ -245,6 +248,52 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("binaries did not log a clean stop")
 		}
 	})
+}
+
+// checkEmbedded runs the gateway as `make run` does on a fresh machine:
+// no DFSOPT_REDIS_URL and no admin key. It must warn once that nothing is
+// durable, print its URL and a generated key, and run jobs in process.
+func (e *env) checkEmbedded(t *testing.T, reqBody []byte, req *schema.OptimizeRequest) {
+	var environ []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DFSOPT_") {
+			environ = append(environ, kv)
+		}
+	}
+	addr := freeAddr(t)
+	g := start(t, "embedded gateway", filepath.Join(e.bin, "gateway"), nil, append(environ, "DFSOPT_HTTP_ADDR="+addr))
+	keyRE := regexp.MustCompile(`admin API key: (dfs_[A-Za-z0-9_-]+)`)
+	var key string
+	e.eventually(t, 20*time.Second, func() bool {
+		if m := keyRE.FindStringSubmatch(g.logs()); m != nil {
+			key = m[1]
+		}
+		return key != "" || g.exited()
+	}, "the embedded gateway's banner")
+	if key == "" {
+		t.Fatalf("no admin key printed:\n%s", g.logs())
+	}
+	if !strings.Contains(g.logs(), "http://"+addr) {
+		t.Errorf("URL not printed:\n%s", g.logs())
+	}
+	if n := strings.Count(g.logs(), `"level":"warn"`); n != 1 || !strings.Contains(g.logs(), "NOT durable") {
+		t.Errorf("want exactly one WARN saying state is not durable, got %d:\n%s", n, g.logs())
+	}
+	emb := &env{t: t, gwAddr: addr, client: e.client}
+	st, _, b := emb.do(t, "POST", "/v1/optimize", key, reqBody, nil)
+	if st != http.StatusAccepted {
+		t.Fatalf("submit: %d %s", st, b)
+	}
+	var j jobDoc
+	mustJSON(t, b, &j)
+	if done := emb.wait(t, key, j.ID, 60*time.Second); done.Status != "succeeded" {
+		t.Fatalf("embedded job %s: %+v", done.Status, done.Error)
+	}
+	_, _, b = emb.do(t, "GET", "/v1/jobs/"+j.ID+"/result", key, nil, nil)
+	var res schema.OptimizeResult
+	mustJSON(t, b, &res)
+	checkResult(t, req, &res)
+	g.stop(t)
 }
 
 // checkErrors drives the error paths: every non-2xx answer has the error
