@@ -11,7 +11,7 @@ import (
 
 // poolLimit bounds the lineups held by the enumeration strategy; past it the
 // sequence continues with one branch and bound per lineup.
-const enumLimit = 400_000
+const enumLimit = 60_000
 
 var errPoolFull = errors.New("enumeration pool full")
 
@@ -84,6 +84,13 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		complete := floor < lowest
 		if complete {
 			floor = math.Inf(-1)
+		}
+		// players at their exposure cap are out of every later lineup: drop
+		// them from the enumeration itself
+		for i := range o.pool {
+			if !o.locked[i] && counts[i] >= o.maxCount[i] {
+				md.fixPlayer(i, 0)
+			}
 		}
 		var pool []pooled
 		s.ctx = ctx
