@@ -1,9 +1,3 @@
-// Package lineup provides the exact DFS lineup optimizer: a branch and bound
-// over a bounded dual simplex, with the site's roster rules as matroid (Hall)
-// rows and the request's constraints as rows, lazy cuts and bounds. Every
-// lineup it returns is optimal (within 1e-7 points) for its position in the
-// sequence: lineup i maximizes projected points among all lineups that
-// satisfy the constraints given lineups 1..i-1.
 package lineup
 
 import (
@@ -30,6 +24,7 @@ type InfeasibleError struct {
 	Rules  []string
 }
 
+// Error describes the infeasibility and the conflicting rules.
 func (e *InfeasibleError) Error() string {
 	if len(e.Rules) == 0 {
 		return "no valid lineup: " + e.Reason
