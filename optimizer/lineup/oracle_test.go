@@ -576,3 +576,5 @@ func checkSequence(t *testing.T, r *slate.Rules, req *schema.OptimizeRequest, pe
 }
 
 func asInfeasible(err error, target **InfeasibleError) bool { return errors.As(err, target) }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
