@@ -16,6 +16,9 @@ const (
 	// Lognormal is the (possibly shifted, possibly mirrored) lognormal
 	// shift + sign·exp(m + sign·s·z).
 	Lognormal
+	// ExGaussian is a calibrated exGaussian with mean Mu and sd Sigma (see
+	// calibrated.go).
+	ExGaussian
 )
 
 // String returns the family name used in result documents.
@@ -25,6 +28,8 @@ func (k Kind) String() string {
 		return "constant"
 	case Normal:
 		return "normal"
+	case ExGaussian:
+		return "exgaussian"
 	default:
 		return "lognormal"
 	}
@@ -42,6 +47,8 @@ type Marginal struct {
 	// HasFloor clamps lognormal values below at Floor (Sign +1 only).
 	HasFloor bool
 	Floor    float64
+	// exg is the ExGaussian's standardized quantile table.
+	exg *exgTable
 }
 
 // At returns the points for latent standard normal value z.
@@ -51,6 +58,8 @@ func (m *Marginal) At(z float64) float64 {
 		return m.Mu
 	case Normal:
 		return m.Mu + m.Sigma*z
+	case ExGaussian:
+		return m.Mu + m.Sigma*m.exg.at(z)
 	}
 	x := m.Shift + m.Sign*math.Exp(m.M+m.Sign*m.S*z)
 	if m.HasFloor && x < m.Floor {
@@ -85,7 +94,7 @@ func (m *Marginal) StdDev() float64 {
 	switch m.Kind {
 	case Constant:
 		return 0
-	case Normal:
+	case Normal, ExGaussian:
 		return m.Sigma
 	}
 	s2 := m.S * m.S
@@ -101,6 +110,9 @@ func (m *Marginal) StdDev() float64 {
 
 // Skewness returns the skewness of the unclamped distribution.
 func (m *Marginal) Skewness() float64 {
+	if m.Kind == ExGaussian {
+		return 2 * math.Pow(m.exg.shape, 1.5)
+	}
 	if m.Kind != Lognormal {
 		return 0
 	}

@@ -17,7 +17,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
+	"github.com/dfsopt/dfsopt/optimizer/calibrate"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
@@ -35,6 +37,10 @@ type Config struct {
 	// DefaultStdDev lists the players whose spread is the sport/position
 	// default (see schema.SimulateRequest).
 	DefaultStdDev []string
+	// Calibration, when set, gives the players of the positions it covers
+	// their calibrated distribution and overlays the calibrated
+	// correlations on the defaults (see CalibrationFor and calibrated.go).
+	Calibration *calibrate.Model
 }
 
 // Model is the prepared joint distribution of a slate's players. It is
@@ -90,9 +96,16 @@ func NewModel(ctx context.Context, players []slate.Player, cfg Config) (*Model, 
 		defSD[id] = true
 	}
 	m := &Model{Marginals: make([]Marginal, len(players))}
-	var lognormalFallback, percentileIgnored int
+	var lognormalFallback, percentileIgnored, uncalibrated int
+	cal := newCalibratedMarginals(cfg.Calibration)
 	for i := range players {
 		p := &players[i]
+		if mg, ok := cal.marginal(cfg.Sport, p); ok {
+			m.Marginals[i] = mg
+			continue
+		} else if cal != nil {
+			uncalibrated++
+		}
 		mu := p.Projection
 		pos := canonicalPosition(cfg.Sport, p.Positions)
 		d := defaultsFor(cfg.Sport, pos)
@@ -123,6 +136,9 @@ func NewModel(ctx context.Context, players []slate.Player, cfg Config) (*Model, 
 	}
 	if lognormalFallback > 0 {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("%d players with projection <= 0 use a normal distribution (no lognormal has that mean)", lognormalFallback))
+	}
+	if uncalibrated > 0 {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("%d players at positions the calibration does not cover (it has %s) use the uncalibrated model", uncalibrated, strings.Join(cfg.Calibration.Positions(), ", ")))
 	}
 	if percentileIgnored > 0 {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("%d players' floor/ceiling ignored (projection not between them)", percentileIgnored))
@@ -193,7 +209,7 @@ func CorrelationOf(players []slate.Player, cfg Config, i, j int) float64 {
 }
 
 func newRelationTable(players []slate.Player, cfg Config) (*relationTable, []string) {
-	t := &relationTable{sport: cfg.Sport, def: relationDefaults[cfg.Sport], req: map[string]float64{}, pairs: map[[2]int32]float64{}}
+	t := &relationTable{sport: cfg.Sport, def: cfg.relationDefaults(), req: map[string]float64{}, pairs: map[[2]int32]float64{}}
 	for k, v := range cfg.Correlation.Relations {
 		t.req[relationKey(k)] = v
 	}

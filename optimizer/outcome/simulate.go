@@ -56,7 +56,12 @@ func Simulate(ctx context.Context, req *schema.SimulateRequest, progress Progres
 // req.SimOptimal is set and optimal is not nil, optimal is called on every
 // simulated outcome and each player's share of optimal lineups is reported.
 func SimulateWithOptimal(ctx context.Context, req *schema.SimulateRequest, progress Progress, optimal OptimalFunc) (*schema.SimulateResult, error) {
+	return simulate(ctx, req, progress, Options{Optimal: optimal})
+}
+
+func simulate(ctx context.Context, req *schema.SimulateRequest, progress Progress, opts Options) (*schema.SimulateResult, error) {
 	start := time.Now()
+	optimal := opts.Optimal
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,13 +76,16 @@ func SimulateWithOptimal(ctx context.Context, req *schema.SimulateRequest, progr
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Calibration, err = CalibrationFor(sport, req.CalibrationID, opts.Calibration); err != nil {
+		return nil, err
+	}
 	model, err := NewModel(ctx, req.Players, cfg)
 	if err != nil {
 		return nil, err
 	}
 	var warnings []string
 	warnings = append(warnings, model.Warnings...)
-	if req.CalibrationID != "" {
+	if req.CalibrationID != "" && opts.Calibration == nil {
 		warnings = append(warnings, "calibration_id "+req.CalibrationID+" was not applied: calibrated parameters are applied by the caller before simulation")
 	}
 	if req.SimOptimal && optimal == nil {
