@@ -56,7 +56,9 @@ type Prepared struct {
 	roster  int
 	lineups []uint16
 	weight  []int32 // copies of each unique lineup in the contest
-	entries []int32 // entry → unique lineup
+	// fieldWeight is weight counting the field only (entries excluded).
+	fieldWeight []int32
+	entries     []int32 // entry → unique lineup
 	// entry metadata
 	entryDup  []int
 	entryProj []float64
@@ -82,6 +84,18 @@ func (p *Prepared) UniqueLineups() int { return len(p.weight) }
 
 // TotalLineups returns the number of lineups in the contest.
 func (p *Prepared) TotalLineups() int { return p.total }
+
+// FieldSize returns the number of field lineups (entries excluded).
+func (p *Prepared) FieldSize() int { return p.fieldSize }
+
+// FieldGenerated reports whether the field was generated from ownership.
+func (p *Prepared) FieldGenerated() bool { return p.fieldGenerated }
+
+// FieldMeanSalary returns the mean salary of the field lineups.
+func (p *Prepared) FieldMeanSalary() float64 { return p.fieldMeanSalary }
+
+// EntryProjection returns entry e's projected points.
+func (p *Prepared) EntryProjection(e int) float64 { return p.entryProj[e] }
 
 // validationError builds a *schema.ValidationError with one field error.
 func validationError(field, reason, format string, args ...any) error {
@@ -227,6 +241,8 @@ func Prepare(ctx context.Context, req *schema.ContestSimRequest) (*Prepared, err
 			p.entryProj[e] += rules.SlotPoints(&players[pi], i)
 		}
 	}
+	p.fieldWeight = make([]int32, len(p.weight))
+	copy(p.fieldWeight, fieldCount)
 
 	// Outcome model of the used players.
 	cfg, err := outcome.ConfigOf(sport, req.OutcomeModel, req.Correlation, req.DefaultStdDev)
