@@ -15,6 +15,10 @@ const (
 	MaxSimulateSims = 1_000_000
 	// DefaultSims is the number of simulations when a request omits sims.
 	DefaultSims = 10_000
+	// MaxSimOptimalSims caps the sims of a request with sim_optimal: each
+	// sim is one exact lineup optimization (about 1.4 ms on a 209-player
+	// NBA main slate on 2 cores, so 70 s at the cap).
+	MaxSimOptimalSims = 50_000
 )
 
 // Outcome distributions accepted by OutcomeModel.Distribution.
@@ -291,6 +295,8 @@ func (r *SimulateRequest) Validate() error {
 	validateSlateRef(&l, r.Site, r.Sport, r.Mode, r.Players, r.SlateID)
 	if r.Sims < 0 || r.Sims > MaxSimulateSims {
 		l.add("sims", ReasonOutOfRange, "sims must be between 1 and %d", MaxSimulateSims)
+	} else if r.SimOptimal && r.SimCount() > MaxSimOptimalSims {
+		l.add("sims", ReasonOutOfRange, "sims must be at most %d with sim_optimal (one lineup optimization per sim)", MaxSimOptimalSims)
 	}
 	r.OutcomeModel.validate(&l)
 	ids := playerIDs(r.Players)
