@@ -1,0 +1,153 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dfsopt/dfsopt/optimizer/calibrate"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/pkg/calibcache"
+	"github.com/dfsopt/dfsopt/pkg/redistest"
+)
+
+// historyRows returns n rows per position of QB and WR.
+func historyRows(n int) []schema.CalibrationRow {
+	r := rand.New(rand.NewPCG(1, 2))
+	var rows []schema.CalibrationRow
+	for _, pos := range []string{"QB", "WR"} {
+		for i := range n {
+			proj := 8 + 12*r.Float64()
+			rows = append(rows, schema.CalibrationRow{PlayerID: fmt.Sprintf("%s%d", pos, i), Position: pos, Team: fmt.Sprintf("T%d", i%8),
+				Date: fmt.Sprintf("2024-W%02d", i%10), Projection: proj, Actual: proj + 5*r.NormFloat64()})
+		}
+	}
+	return rows
+}
+
+func newCalibrations(t *testing.T) *calibcache.Cache {
+	t.Helper()
+	r := redistest.New(t)
+	if r.Mini != nil {
+		t.Log("!!! " + redistest.EnvURL + " is unset: the calibration cache runs on miniredis")
+	}
+	return calibcache.New(r.Client, time.Hour, 10)
+}
+
+func TestCalibrateKind(t *testing.T) {
+	k, ok := Standard().Lookup(TypeCalibrate)
+	if !ok || k.Path != "/v1/calibrate" || k.DefaultQueue != QueueLow || k.DefaultTimeout != time.Hour {
+		t.Fatalf("calibrate kind: %+v", k)
+	}
+	req, err := k.Decode([]byte(`{"sport":"nfl","rows":[{"player_id":"1","position":"QB","team":"KC","date":"2024-W01","projection":20,"actual":25}]}`))
+	if err != nil || k.Queue(req) != QueueLow || k.Timeout(req) != time.Hour {
+		t.Fatalf("decode: %v", err)
+	}
+	_, err = k.Decode([]byte(`{"sport":"nfl","source":{"slate_ids":["s1"]}}`))
+	var ve *schema.ValidationError
+	if !errors.As(err, &ve) || ve.Errors[0].Field != "source.slate_ids" || !strings.Contains(ve.Error(), "not supported") {
+		t.Fatalf("source.slate_ids: %v", err)
+	}
+}
+
+// TestRunCalibrateCache: a cached calibration answers an identical request
+// without sampling (these rows are too few to fit); unconverged and
+// unfittable requests fail and are not cached.
+func TestRunCalibrateCache(t *testing.T) {
+	ctx := context.Background()
+	cache := newCalibrations(t)
+	d := newDeps([]Option{WithCalibrations(cache)})
+	noProgress := func(int, int, string) {}
+
+	thin := &schema.CalibrateRequest{Sport: "nfl", Rows: historyRows(10)}
+	_, err := d.runCalibrate(ctx, thin, noProgress)
+	var ve *schema.ValidationError
+	if !errors.As(err, &ve) || ve.Errors[0].Field != "rows" {
+		t.Fatalf("thin data: %v", err)
+	}
+
+	id, _ := calibrate.ID(thin)
+	cached := &schema.CalibrateResult{CalibrationID: id, Sport: "nfl", Rows: 20, Model: schema.CalibrationModel{Family: calibrate.Family}}
+	if err := cache.Put(ctx, cached); err != nil {
+		t.Fatal(err)
+	}
+	var phase string
+	res, err := d.runCalibrate(ctx, thin, func(_, _ int, p string) { phase = p })
+	if err != nil || res.CalibrationID != id || phase != "cached" {
+		t.Fatalf("cached: %+v %v %q", res, err, phase)
+	}
+
+	short := &schema.CalibrateRequest{Sport: "nba", Rows: historyRows(80), Chains: 2, Draws: 100, Warmup: 100}
+	for i := range short.Rows {
+		short.Rows[i].Position = map[string]string{"QB": "PG", "WR": "C"}[short.Rows[i].Position]
+	}
+	var iters int
+	_, err = d.runCalibrate(ctx, short, func(done, _ int, p string) { iters = done })
+	var nc *calibrate.NotConvergedError
+	if !errors.As(err, &nc) || len(nc.Failed) == 0 || iters == 0 {
+		t.Fatalf("short run: %v (progress %d)", err, iters)
+	}
+	if _, err := cache.Latest(ctx, "nba"); !errors.Is(err, calibcache.ErrNotFound) {
+		t.Fatalf("an unconverged calibration was cached: %v", err)
+	}
+}
+
+func TestResolveCalibration(t *testing.T) {
+	ctx := context.Background()
+	cache := newCalibrations(t)
+	res := &schema.CalibrateResult{CalibrationID: "cal_0123456789abcdef0123456789abcdef", Sport: "nfl"}
+	if err := cache.Put(ctx, res); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		c           Calibrations
+		sport, ref  string
+		want        string
+		invalid     bool
+		transientEr bool
+	}{
+		{"empty", cache, "nfl", "", "", false, false},
+		{"latest", cache, "NFL", "latest", res.CalibrationID, false, false},
+		{"by id", cache, "nfl", res.CalibrationID, res.CalibrationID, false, false},
+		{"no latest", cache, "nba", "latest", "", true, false},
+		{"other sport", cache, "nba", res.CalibrationID, "", true, false},
+		{"unknown", cache, "nfl", "cal_ffffffffffffffffffffffffffffffff", "", true, false},
+		{"no cache", nil, "nfl", "latest", "", true, false},
+		{"cache down", brokenCalibrations{}, "nfl", "latest", "", false, true},
+	}
+	for _, tt := range tests {
+		got, err := ResolveCalibration(ctx, tt.c, tt.sport, tt.ref)
+		var ve *schema.ValidationError
+		switch {
+		case tt.invalid:
+			if !errors.As(err, &ve) || ve.Errors[0].Field != "calibration_id" {
+				t.Errorf("%s: %v, want a validation error on calibration_id", tt.name, err)
+			}
+		case tt.transientEr:
+			if !IsTransient(err) {
+				t.Errorf("%s: %v, want transient", tt.name, err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want == "" && got != nil, tt.want != "" && (got == nil || got.CalibrationID != tt.want):
+			t.Errorf("%s: %+v", tt.name, got)
+		}
+	}
+}
+
+type brokenCalibrations struct{}
+
+func (brokenCalibrations) Get(context.Context, string) (*schema.CalibrateResult, error) {
+	return nil, errors.New("connection refused")
+}
+func (brokenCalibrations) Put(context.Context, *schema.CalibrateResult) error {
+	return errors.New("connection refused")
+}
+func (brokenCalibrations) Resolve(context.Context, string, string) (*schema.CalibrateResult, error) {
+	return nil, errors.New("connection refused")
+}
