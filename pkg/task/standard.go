@@ -18,6 +18,23 @@ func Standard(opts ...Option) *Registry {
 			Type: TypeOptimize, Path: "/v1/optimize", DefaultQueue: QueueDefault,
 			DefaultTimeout: 5 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 3,
 		}, func(r *schema.OptimizeRequest) schema.JobOptions { return r.JobOptions }, runOptimize),
+		Define[SimulateDoc, schema.SimulateResult](Spec{
+			Type: TypeSimulate, Path: "/v1/simulate", DefaultQueue: QueueDefault,
+			DefaultTimeout: 5 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2,
+		}, func(r *SimulateDoc) schema.JobOptions { return r.JobOptions }, runSimulate),
+		// Contest runs are time-sensitive (before lock): critical queue.
+		Define[ContestSimDoc, schema.ContestSimResult](Spec{
+			Type: TypeContestSim, Path: "/v1/contest-sim", DefaultQueue: QueueCritical,
+			DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2,
+		}, func(r *ContestSimDoc) schema.JobOptions { return r.JobOptions }, runContestSim),
+		Define[OwnershipDoc, schema.OwnershipResult](Spec{
+			Type: TypeOwnership, Path: "/v1/ownership", DefaultQueue: QueueDefault,
+			DefaultTimeout: time.Minute, MaxTimeout: 10 * time.Minute, MaxRetry: 3,
+		}, func(r *OwnershipDoc) schema.JobOptions { return r.JobOptions }, runOwnership),
+		Define[PortfolioDoc, schema.PortfolioSelection](Spec{
+			Type: TypePortfolio, Path: "/v1/portfolio", DefaultQueue: QueueDefault,
+			DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2,
+		}, func(r *PortfolioDoc) schema.JobOptions { return r.JobOptions }, runPortfolio),
 		calibrateKind(d),
 	)
 	if err != nil {

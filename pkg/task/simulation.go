@@ -1,0 +1,86 @@
+package task
+
+import (
+	"context"
+
+	"github.com/dfsopt/dfsopt/optimizer/contest"
+	"github.com/dfsopt/dfsopt/optimizer/ownership"
+	"github.com/dfsopt/dfsopt/optimizer/portfolio"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/optimizer/simulate"
+)
+
+// Task types of the simulation engine.
+const (
+	TypeSimulate   = "simulate"
+	TypeContestSim = "contest_sim"
+	TypeOwnership  = "ownership"
+	TypePortfolio  = "portfolio"
+)
+
+// ErrSlateStore is the message of requests naming a slate_id: no slate store
+// resolves slate ids yet, so players must be given inline.
+const ErrSlateStore = "slate_id is not supported yet (no slate store): give the players inline"
+
+// inlineOnly adds a slate_id error to a document's own validation.
+func inlineOnly(err error, slateID string) error {
+	if err != nil || slateID == "" {
+		return err
+	}
+	return &schema.ValidationError{Errors: []schema.FieldError{{Field: "slate_id", Reason: schema.ReasonInvalid, Message: ErrSlateStore}}}
+}
+
+// The request documents as job kinds decode them: the schema documents,
+// refusing slate_id until a slate store exists.
+type (
+	// SimulateDoc is a simulate request as the simulate kind decodes it.
+	SimulateDoc struct{ schema.SimulateRequest }
+	// ContestSimDoc is a contest-sim request as the contest_sim kind
+	// decodes it.
+	ContestSimDoc struct{ schema.ContestSimRequest }
+	// OwnershipDoc is an ownership request as the ownership kind decodes it.
+	OwnershipDoc struct{ schema.OwnershipRequest }
+	// PortfolioDoc is a portfolio request as the portfolio kind decodes it.
+	PortfolioDoc struct{ schema.PortfolioRequest }
+)
+
+// Validate checks the document and refuses slate_id.
+func (d *SimulateDoc) Validate() error {
+	return inlineOnly(d.SimulateRequest.Validate(), d.SlateID)
+}
+
+// Validate checks the document and refuses slate_id.
+func (d *ContestSimDoc) Validate() error {
+	return inlineOnly(d.ContestSimRequest.Validate(), d.SlateID)
+}
+
+// Validate checks the document and refuses slate_id.
+func (d *OwnershipDoc) Validate() error {
+	return inlineOnly(d.OwnershipRequest.Validate(), d.SlateID)
+}
+
+// Validate checks the document and refuses slate_id.
+func (d *PortfolioDoc) Validate() error {
+	return inlineOnly(d.PortfolioRequest.Validate(), d.SlateID)
+}
+
+func runSimulate(ctx context.Context, r *SimulateDoc, progress Progress) (*schema.SimulateResult, error) {
+	phase := "simulating"
+	if r.SimOptimal {
+		phase = "simulating (with optimal lineups)"
+	}
+	return simulate.Run(ctx, &r.SimulateRequest, func(done, total int) { progress(done, total, phase) })
+}
+
+func runContestSim(ctx context.Context, r *ContestSimDoc, progress Progress) (*schema.ContestSimResult, error) {
+	return contest.Simulate(ctx, &r.ContestSimRequest, func(done, total int) { progress(done, total, "simulating") })
+}
+
+func runOwnership(ctx context.Context, r *OwnershipDoc, progress Progress) (*schema.OwnershipResult, error) {
+	progress(0, 1, "projecting")
+	return ownership.Project(ctx, &r.OwnershipRequest)
+}
+
+func runPortfolio(ctx context.Context, r *PortfolioDoc, progress Progress) (*schema.PortfolioSelection, error) {
+	return portfolio.Select(ctx, &r.PortfolioRequest, portfolio.Progress(progress))
+}

@@ -1,0 +1,103 @@
+package task
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+)
+
+const testPlayers = `[
+ {"id":"q","name":"Q","positions":["QB"],"team":"AAA","opponent":"BBB","game":"AAA@BBB","salary":7000,"projection":20,"stddev":0,"ownership":0.1},
+ {"id":"r1","positions":["RB"],"team":"AAA","opponent":"BBB","game":"AAA@BBB","salary":6000,"projection":10,"stddev":0,"ownership":0.1},
+ {"id":"r2","positions":["RB"],"team":"BBB","opponent":"AAA","game":"AAA@BBB","salary":6000,"projection":10,"stddev":0,"ownership":0.1},
+ {"id":"r3","positions":["RB"],"team":"CCC","opponent":"DDD","game":"CCC@DDD","salary":4000,"projection":5,"stddev":0,"ownership":0.1},
+ {"id":"w1","positions":["WR"],"team":"AAA","opponent":"BBB","game":"AAA@BBB","salary":5000,"projection":10,"stddev":0,"ownership":0.1},
+ {"id":"w2","positions":["WR"],"team":"BBB","opponent":"AAA","game":"AAA@BBB","salary":5000,"projection":10,"stddev":0,"ownership":0.1},
+ {"id":"w3","positions":["WR"],"team":"CCC","opponent":"DDD","game":"CCC@DDD","salary":5000,"projection":10,"stddev":0,"ownership":0.1},
+ {"id":"wa","positions":["WR"],"team":"DDD","opponent":"CCC","game":"CCC@DDD","salary":5000,"projection":12,"stddev":0,"ownership":0.1},
+ {"id":"t","positions":["TE"],"team":"AAA","opponent":"BBB","game":"AAA@BBB","salary":3000,"projection":5,"stddev":0,"ownership":0.1},
+ {"id":"d","positions":["DST"],"team":"DDD","opponent":"CCC","game":"CCC@DDD","salary":2500,"projection":5,"stddev":0,"ownership":0.1}]`
+
+const (
+	base = `["q","r1","r2","w1","w2","w3","t","r3","d"]`
+	alt  = `["q","r1","r2","w1","w2","wa","t","r3","d"]`
+)
+
+// TestSimulationKinds decodes and runs one request of each simulation kind.
+func TestSimulationKinds(t *testing.T) {
+	contestPart := `"field":{"lineups":[` + base + `]},"contest":{"entry_fee":10,"payouts":[{"places":[1,1],"prize":18}]},"sims":50,"seed":1`
+	cases := []struct {
+		typ, body, queue string
+		check            func(t *testing.T, res any)
+	}{
+		{TypeSimulate, `{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"sims":30,"sim_optimal":true}`, QueueDefault,
+			func(t *testing.T, res any) {
+				r := res.(*schema.SimulateResult)
+				if len(r.Players) != 10 || r.Players[0].SimOptimalRate == nil || *r.Players[0].SimOptimalRate != 1 {
+					t.Errorf("result %+v", r.Players[0])
+				}
+			}},
+		{TypeContestSim, `{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"entries":[` + alt + `],` + contestPart + `}`, QueueCritical,
+			func(t *testing.T, res any) {
+				if r := res.(*schema.ContestSimResult); r.Entries[0].MeanPayout != 18 {
+					t.Errorf("result %+v", r.Entries)
+				}
+			}},
+		{TypeOwnership, `{"site":"draftkings","sport":"nfl","players":` + testPlayers + `}`, QueueDefault,
+			func(t *testing.T, res any) {
+				if r := res.(*schema.OwnershipResult); len(r.Players) != 10 {
+					t.Errorf("result %+v", r)
+				}
+			}},
+		{TypePortfolio, `{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"lineups":1,"candidates":{"lineups":[` + base + `,` + alt + `]},` + contestPart + `}`, QueueDefault,
+			func(t *testing.T, res any) {
+				if r := res.(*schema.PortfolioSelection); len(r.Entries) != 1 || r.Entries[0].Candidate != 1 || r.Portfolio.MeanPayout != 18 {
+					t.Errorf("result %+v", r)
+				}
+			}},
+	}
+	reg := Standard()
+	for _, tc := range cases {
+		t.Run(tc.typ, func(t *testing.T) {
+			k, ok := reg.Lookup(tc.typ)
+			if !ok {
+				t.Fatal("not registered")
+			}
+			req, err := k.Decode([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := k.Queue(req); q != tc.queue {
+				t.Errorf("queue %s, want %s", q, tc.queue)
+			}
+			var phases []string
+			res, err := k.Run(context.Background(), req, func(_, _ int, phase string) { phases = append(phases, phase) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, res)
+			if _, err := json.Marshal(res); err != nil {
+				t.Fatal(err)
+			}
+			// The same document naming a slate id instead of players is refused.
+			var doc map[string]any
+			_ = json.Unmarshal([]byte(tc.body), &doc)
+			delete(doc, "players")
+			doc["slate_id"] = "slate-1"
+			b, _ := json.Marshal(doc)
+			_, err = k.Decode(b)
+			var ve *schema.ValidationError
+			if !errors.As(err, &ve) || ve.Errors[0].Field != "slate_id" || !strings.Contains(ve.Error(), "slate store") {
+				t.Errorf("slate_id: %v", err)
+			}
+			// Unknown fields are rejected through the wrapper.
+			if _, err := k.Decode([]byte(strings.Replace(tc.body, `"site"`, `"sitex":1,"site"`, 1))); !errors.As(err, &ve) {
+				t.Errorf("unknown field accepted: %v", err)
+			}
+		})
+	}
+}
