@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/optimizer/calibrate"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
@@ -29,6 +31,9 @@ const (
 	CodeTimeout        = "timeout"
 	CodeComputeFailed  = "compute_failed"
 	CodeInternal       = "internal"
+	// CodeNotConverged: a calibration's MCMC chains did not converge; the
+	// message names every failing parameter with its R-hat and ESS.
+	CodeNotConverged = "not_converged"
 )
 
 // Handler runs the tasks of every kind in a registry.
@@ -147,6 +152,11 @@ func (h *Handler) run(ctx context.Context, kind *task.Kind, p *task.Payload) err
 		var ve *schema.ValidationError
 		if errors.As(runErr, &ve) {
 			return fail(CodeInvalidRequest, ve.Error())
+		}
+		var nc *calibrate.NotConvergedError
+		if errors.As(runErr, &nc) {
+			return fail(CodeNotConverged, fmt.Sprintf("calibration did not converge (every parameter needs R-hat <= %.2f and bulk and tail ESS >= %.0f); failed: %s; run more draws or warmup",
+				calibrate.MaxRhat, calibrate.MinESS, strings.Join(nc.Failed, ", ")))
 		}
 		var pe *panicError
 		if errors.As(runErr, &pe) {
