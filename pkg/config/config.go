@@ -63,6 +63,13 @@ type Common struct {
 	// ShutdownTimeout is DFSOPT_SHUTDOWN_TIMEOUT: how long a SIGTERM waits
 	// for in-flight requests and tasks.
 	ShutdownTimeout time.Duration
+	// CalibrationTTL is DFSOPT_CALIBRATION_TTL: how long a cached
+	// calibration lives (refreshed when it is stored or requested again).
+	CalibrationTTL time.Duration
+	// CalibrationMaxPerSport is DFSOPT_CALIBRATION_MAX_PER_SPORT: the
+	// calibration cache keeps at most this many per sport, evicting the
+	// oldest.
+	CalibrationMaxPerSport int
 }
 
 // WorkerPool holds the Asynq server settings, used by the worker binary and
@@ -109,6 +116,10 @@ const (
 	DefaultMaxBodyBytes    = 16 << 20
 	DefaultPollInterval    = 500 * time.Millisecond
 	DefaultQueueWeights    = "critical=6,default=3,low=1"
+	// DefaultCalibrationTTL and DefaultCalibrationMaxPerSport bound the
+	// calibration cache.
+	DefaultCalibrationTTL         = 7 * 24 * time.Hour
+	DefaultCalibrationMaxPerSport = 50
 )
 
 // Queue names, in priority order.
@@ -164,10 +175,12 @@ func (p *parser) str(name, def string) string {
 
 func (p *parser) common() Common {
 	return Common{
-		RedisURL:        Secret(p.redisURL("DFSOPT_REDIS_URL")),
-		ResultTTL:       p.duration("DFSOPT_RESULT_TTL", DefaultResultTTL, time.Minute, 30*24*time.Hour),
-		LogLevel:        p.level("DFSOPT_LOG_LEVEL"),
-		ShutdownTimeout: p.duration("DFSOPT_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, 0, 10*time.Minute),
+		RedisURL:               Secret(p.redisURL("DFSOPT_REDIS_URL")),
+		ResultTTL:              p.duration("DFSOPT_RESULT_TTL", DefaultResultTTL, time.Minute, 30*24*time.Hour),
+		LogLevel:               p.level("DFSOPT_LOG_LEVEL"),
+		ShutdownTimeout:        p.duration("DFSOPT_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, 0, 10*time.Minute),
+		CalibrationTTL:         p.duration("DFSOPT_CALIBRATION_TTL", DefaultCalibrationTTL, time.Minute, 365*24*time.Hour),
+		CalibrationMaxPerSport: p.intRange("DFSOPT_CALIBRATION_MAX_PER_SPORT", DefaultCalibrationMaxPerSport, 1, 10000),
 	}
 }
 
