@@ -25,6 +25,7 @@ import (
 	"github.com/dfsopt/dfsopt/api/internal/httpapi"
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
 	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/config"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
@@ -80,7 +81,10 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	}
 	defer func() { _ = rdb.Close() }()
 
-	reg := task.Standard()
+	// The registry's compute functions (run by the embedded worker) use the
+	// calibration cache; the gateway itself only checks it for /ready.
+	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
+	reg := task.Standard(task.WithCalibrations(calibrations))
 	store := jobstore.New(rdb, cfg.ResultTTL)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer func() { _ = client.Close() }()
@@ -102,6 +106,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		Log: log, Registry: reg, Jobs: jobs.New(reg, store, client, inspector),
 		Auth: auth.NewAuthenticator(adminKey, keys), Keys: keys,
 		Ready:        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		ReadyChecks:  map[string]httpapi.Checker{"calibration_cache": calibrations.Ping},
 		MaxBodyBytes: cfg.MaxBodyBytes, Version: version,
 	})
 	bannerKey := ""

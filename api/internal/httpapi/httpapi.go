@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +38,9 @@ type Deps struct {
 	Keys *auth.KeyStore
 	// Ready checks Redis for /ready.
 	Ready Checker
+	// ReadyChecks are further named dependencies /ready requires (e.g.
+	// "calibration_cache"), reported under "checks" by name.
+	ReadyChecks map[string]Checker
 	// MaxBodyBytes caps request bodies (413 above).
 	MaxBodyBytes int64
 	// Version is reported by /health.
@@ -69,7 +74,15 @@ func New(d Deps) http.Handler {
 			abort(c, errStatus(http.StatusServiceUnavailable, CodeUnavailable, "redis is not reachable"))
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": gin.H{"redis": "ok"}})
+		checks := gin.H{"redis": "ok"}
+		for _, name := range slices.Sorted(maps.Keys(d.ReadyChecks)) {
+			if err := d.ReadyChecks[name](ctx); err != nil {
+				abort(c, errStatus(http.StatusServiceUnavailable, CodeUnavailable, name+" is not reachable"))
+				return
+			}
+			checks[name] = "ok"
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
 	})
 
 	h := &handlers{d: d}

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/config"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
@@ -49,13 +50,15 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 	defer func() { _ = rdb.Close() }()
 
 	store := jobstore.New(rdb, cfg.ResultTTL)
-	h := runner.NewHandler(task.Standard(), store, log)
+	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
+	h := runner.NewHandler(task.Standard(task.WithCalibrations(calibrations)), store, log)
 	srv := runner.NewServer(rdb, cfg.WorkerPool, cfg.ShutdownTimeout, h, log)
 	if err := srv.Start(); err != nil {
 		return err
 	}
 	log.Info("worker started", zap.Int("concurrency", cfg.Concurrency), zap.Any("queues", cfg.QueueWeights),
-		zap.Duration("result_ttl", cfg.ResultTTL))
+		zap.Duration("result_ttl", cfg.ResultTTL), zap.Duration("calibration_ttl", cfg.CalibrationTTL),
+		zap.Int("calibrations_per_sport", cfg.CalibrationMaxPerSport))
 	<-ctx.Done()
 	log.Info("shutting down", zap.Duration("timeout", cfg.ShutdownTimeout))
 	srv.Shutdown()
