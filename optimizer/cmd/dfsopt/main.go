@@ -2,6 +2,8 @@
 //
 //	dfsopt optimize --request req.json                      # compute locally
 //	dfsopt optimize --request req.json --server URL --api-key KEY
+//	dfsopt simulate|contest-sim|ownership|portfolio --request req.json [--server URL --api-key KEY]
+//	dfsopt contest-sim --salaries DKSalaries.csv --projections p.csv --entries DKEntries.csv --payouts payouts.csv
 //
 // Locally it validates the request document, runs the optimizer and prints
 // the result document on stdout. With --server it submits the same document
@@ -36,11 +38,19 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `usage: dfsopt optimize --request FILE [--server URL --api-key KEY] [flags]
+const usage = `usage: dfsopt COMMAND --request FILE [--server URL --api-key KEY] [flags]
 
-Runs an optimize request document (JSON; "-" reads stdin) and prints the
-result document on stdout. Without --server it computes locally; with it,
-it submits the request to a dfsopt gateway and waits for the result.
+Commands: optimize, simulate, contest-sim, ownership, portfolio.
+
+Runs a request document of the command's job type (JSON; "-" reads stdin)
+and prints the result document on stdout. Without --server it computes
+locally; with it, it submits the request to a dfsopt gateway and waits for
+the result.
+
+contest-sim also builds its request from DraftKings files:
+  --salaries DKSalaries.csv [--projections FILE] --entries DKEntries.csv
+  --payouts payouts.csv (Place,Payout,Field Size,Entry Fee) [--field-size N --sims N --seed N]
+(with --request, the files replace the matching parts of the document).
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -51,11 +61,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if args[0] != "optimize" {
+	cmd, ok := commands()[args[0]]
+	if !ok {
 		fmt.Fprintf(stderr, "dfsopt: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
 	}
-	fs := flag.NewFlagSet("dfsopt optimize", flag.ContinueOnError)
+	name := "dfsopt " + args[0]
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	reqPath := fs.String("request", "", "request document (JSON file, or - for stdin)")
 	server := fs.String("server", "", "gateway base URL (e.g. http://localhost:8080); empty computes locally")
@@ -64,16 +76,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pretty := fs.Bool("pretty", false, "indent the result document")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to poll the job status with --server")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	var fromFiles func([]byte) ([]byte, error)
+	if cmd.files != nil {
+		fromFiles = cmd.files(fs)
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	if *reqPath == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "dfsopt optimize: --request FILE is required (and no other arguments)")
-		return exitUsage
+	var body []byte
+	var err error
+	if *reqPath != "" {
+		if body, err = readRequest(*reqPath); err != nil {
+			fmt.Fprintln(stderr, "dfsopt:", err)
+			return exitUsage
+		}
 	}
-	body, err := readRequest(*reqPath)
-	if err != nil {
-		fmt.Fprintln(stderr, "dfsopt:", err)
+	if fromFiles != nil {
+		built, err := fromFiles(body)
+		if err != nil {
+			fmt.Fprintln(stderr, "dfsopt:", err)
+			return exitUsage
+		}
+		if built != nil {
+			body = built
+		}
+	}
+	if body == nil || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, name+": --request FILE is required (and no other arguments)")
 		return exitUsage
 	}
 	progress := stderr
@@ -82,18 +111,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var result []byte
 	if *server == "" {
-		result, err = optimizeLocal(ctx, body, progress)
+		result, err = cmd.local(ctx, body, progress)
 	} else {
 		key := *apiKey
 		if key == "" {
 			key = os.Getenv("DFSOPT_API_KEY")
 		}
 		if key == "" {
-			fmt.Fprintln(stderr, "dfsopt optimize: --api-key (or DFSOPT_API_KEY) is required with --server")
+			fmt.Fprintln(stderr, name+": --api-key (or DFSOPT_API_KEY) is required with --server")
 			return exitUsage
 		}
 		c := &remote{base: *server, key: key, http: &http.Client{Timeout: 60 * time.Second}, poll: *poll, progress: progress}
-		result, err = c.optimize(ctx, body)
+		result, err = c.submit(ctx, cmd.path, body)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "dfsopt:", err)

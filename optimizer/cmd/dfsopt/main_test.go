@@ -29,7 +29,7 @@ func TestUsage(t *testing.T) {
 	}{
 		{nil, exitUsage, "usage:"},
 		{[]string{"help"}, exitOK, "usage:"},
-		{[]string{"simulate"}, exitUsage, "unknown command"},
+		{[]string{"frobnicate"}, exitUsage, "unknown command"},
 		{[]string{"optimize"}, exitUsage, "--request FILE is required"},
 		{[]string{"optimize", "--request", "testdata/missing.json"}, exitUsage, "read request"},
 		{[]string{"optimize", "--request", "testdata/optimize-nba-tiny.json", "--server", "http://127.0.0.1:1"}, exitUsage, "--api-key"},

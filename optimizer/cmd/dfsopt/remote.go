@@ -48,11 +48,16 @@ type apiError struct {
 	} `json:"error"`
 }
 
-// optimize submits the request, waits for the job and returns its result.
-// If ctx ends first, the job is canceled.
+// optimize submits an optimize request (see submit).
 func (r *remote) optimize(ctx context.Context, body []byte) ([]byte, error) {
+	return r.submit(ctx, "/v1/optimize", body)
+}
+
+// submit posts the request to path, waits for the job and returns its
+// result. If ctx ends first, the job is canceled.
+func (r *remote) submit(ctx context.Context, path string, body []byte) ([]byte, error) {
 	var j job
-	if _, err := r.do(ctx, http.MethodPost, "/v1/optimize", body, &j); err != nil {
+	if _, err := r.do(ctx, http.MethodPost, path, body, &j); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(r.progress, "submitted job %s\n", j.ID)
