@@ -74,6 +74,7 @@ func optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 // optimization is one request prepared for solving.
 type optimization struct {
 	perLineup bool
+	poolBytes int64 // largest enumeration pool held
 	req       *schema.OptimizeRequest
 	rules     *slate.Rules
 	pool      []slate.Player
@@ -465,7 +466,7 @@ func (o *optimization) result(lineups []schema.Lineup) *schema.OptimizeResult {
 	}
 	res.Stats = schema.OptimizeStats{Nodes: o.nodes, Players: len(o.pool), Requested: o.req.Lineups,
 		LPIterations: o.iters, LPRows: o.rows, LPColumns: o.cols,
-		MemoryBytes: int64(o.rows*o.rows*8 + o.cols*o.rows*16)}
+		MemoryBytes: int64(o.rows*o.rows*8+o.cols*o.rows*16) + o.poolBytes}
 	if o.req.LateSwap != nil {
 		res.Stats.Requested = len(o.req.LateSwap.Lineups)
 	}

@@ -22,6 +22,7 @@ type search struct {
 	incumbent float64
 	best      []float64
 	nodes     int64
+	noUnique  bool    // enumeration: uniqueness is applied when selecting, not in the LP
 	pool      [][]int // integer solutions seen (columns), for warm starts
 	ctx       context.Context
 	err       error
@@ -265,7 +266,7 @@ func (s *search) separate(integral bool) int {
 	added := 0
 	size := float64(md.size)
 	// uniqueness against previous lineups
-	if md.minUnique > 0 {
+	if md.minUnique > 0 && !s.noUnique {
 		limit := size - float64(md.minUnique)
 		for k, cols := range s.prev {
 			if md.uniqueCut[k] {

@@ -52,9 +52,12 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		return nil, false, o.diagnose(ctx)
 	}
 	size := md.size
-	v1 := 0.0
-	for _, j := range first {
-		v1 += md.lp.c[j]
+	value := func(cols []int) float64 {
+		v := 0.0
+		for _, j := range cols {
+			v += md.lp.c[j]
+		}
+		return v
 	}
 	if n == 1 {
 		for _, j := range first {
@@ -66,6 +69,11 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		}
 		return [][]int{first}, true, nil
 	}
+	// Uniqueness stays out of the LP during enumeration (no-good rows weaken
+	// its bound); the selection applies it. The rows are separated again if
+	// branch and bound takes over.
+	s.noUnique = true
+	defer func() { s.noUnique = false }()
 	// no lineup scores below the sum of the size lowest column values
 	vals := make([]float64, md.nx)
 	copy(vals, md.lp.c[:md.nx])
@@ -74,23 +82,40 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 	for _, v := range vals[:min(size, len(vals))] {
 		lowest += v
 	}
-	step := math.Max(0.5, 0.006*math.Abs(v1))
+	ref := value(first) // best lineup under the static rules and current caps
+	step := math.Max(0.5, 0.006*math.Abs(ref))
 	delta := 2 * step
 	var chosen [][]int
 	limit := size - md.minUnique
 	mark := make([]bool, md.nx)
+	excluded := make([]bool, len(o.pool))
 	for {
-		floor := v1 - delta
+		// players at their exposure cap are out of every later lineup: drop
+		// them from the enumeration itself, and measure the window from the
+		// best lineup without them
+		newCaps := false
+		for i := range o.pool {
+			if !o.locked[i] && counts[i] >= o.maxCount[i] && o.maxCount[i] > 0 && !excluded[i] {
+				md.fixPlayer(i, 0)
+				excluded[i] = true
+				newCaps = true
+			}
+		}
+		if newCaps {
+			best, ok, err := s.solveLineup(ctx)
+			if err != nil {
+				return nil, false, err
+			}
+			if !ok {
+				return o.finishSequence(chosen, counts)
+			}
+			ref = value(best)
+			delta = 2 * step // a new state: start from a narrow window again
+		}
+		floor := ref - delta
 		complete := floor < lowest
 		if complete {
 			floor = math.Inf(-1)
-		}
-		// players at their exposure cap are out of every later lineup: drop
-		// them from the enumeration itself
-		for i := range o.pool {
-			if !o.locked[i] && counts[i] >= o.maxCount[i] {
-				md.fixPlayer(i, 0)
-			}
 		}
 		var pool []pooled
 		s.ctx = ctx
@@ -104,6 +129,7 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		if err != nil {
 			return nil, false, err
 		}
+		o.poolBytes = max(o.poolBytes, int64(len(pool))*int64(40+8*size))
 		slices.SortFunc(pool, func(a, b pooled) int {
 			if c := cmp.Compare(b.v, a.v); c != 0 {
 				return c
@@ -194,15 +220,7 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 			return chosen, true, nil
 		}
 		if complete {
-			k := len(chosen)
-			for i := range o.pool {
-				if !o.locked[i] && o.minCount[i]-counts[i] >= n-k {
-					return nil, false, &InfeasibleError{Reason: fmt.Sprintf("lineup %d cannot include the players whose min exposure requires it (%s)", k+1, o.pool[i].ID),
-						Rules: []string{"constraints.exposures"}}
-				}
-			}
-			o.warnings = append(o.warnings, fmt.Sprintf("only %d of %d lineups satisfy the constraints", k, n))
-			return chosen, true, nil
+			return o.finishSequence(chosen, counts)
 		}
 		// the work of an enumeration grows about geometrically with the
 		// window, so widen it additively: the last round dominates the total
@@ -211,6 +229,20 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 			step *= 2 // a round that placed nothing: the next lineup is far below
 		}
 	}
+}
+
+// finishSequence ends a sequence that has no further lineup: an unmet
+// minimum exposure fails it, otherwise it is returned short with a warning.
+func (o *optimization) finishSequence(chosen [][]int, counts []int) ([][]int, bool, error) {
+	n, k := o.req.Lineups, len(chosen)
+	for i := range o.pool {
+		if !o.locked[i] && o.minCount[i]-counts[i] >= n-k {
+			return nil, false, &InfeasibleError{Reason: fmt.Sprintf("lineup %d cannot include the players whose min exposure requires it (%s)", k+1, o.pool[i].ID),
+				Rules: []string{"constraints.exposures"}}
+		}
+	}
+	o.warnings = append(o.warnings, fmt.Sprintf("only %d of %d lineups satisfy the constraints", k, n))
+	return chosen, true, nil
 }
 
 func hasPlayers(md *model, cols []int, players []int) bool {

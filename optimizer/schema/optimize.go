@@ -313,7 +313,9 @@ type LineupPlayer struct {
 }
 
 // OptimizeStats reports how the solve went: wall time, branch-and-bound
-// nodes, simplex pivots, the largest LP solved and the memory it held.
+// nodes, simplex pivots, the largest LP solved, and the memory the solve held
+// (basis inverse, constraint matrix and enumeration pool; bounded by the
+// pool limit of 60,000 rosters).
 type OptimizeStats struct {
 	SolveMS      int64 `json:"solve_ms"`
 	Nodes        int64 `json:"nodes,omitempty"`
