@@ -183,6 +183,7 @@ type progress struct {
 	every int64
 	done  atomic.Int64
 	mu    sync.Mutex
+	last  int64 // last value reported, guarded by mu
 }
 
 func newProgress(fn func(done, total int), total int) *progress {
@@ -196,7 +197,11 @@ func (p *progress) add(n int) {
 	d := p.done.Add(int64(n))
 	if d%p.every < int64(n) && d < int64(p.total) {
 		p.mu.Lock()
-		p.fn(int(d), p.total)
+		// chains race to the lock: never report less than already reported
+		if d > p.last {
+			p.last = d
+			p.fn(int(d), p.total)
+		}
 		p.mu.Unlock()
 	}
 }
