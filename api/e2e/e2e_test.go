@@ -113,6 +113,27 @@ func TestEndToEnd(t *testing.T) {
 		mustJSON(t, b, &res)
 		checkResult(t, &req, &res)
 
+		// The same result as the site's upload CSV: slot header, one row of
+		// ids per lineup, in slot order.
+		st, hdr, b := e.do(t, "GET", done.ResultURL+"?format=csv", adminKey, nil, nil)
+		if st != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/csv") {
+			t.Fatalf("csv result: %d %s %s", st, hdr.Get("Content-Type"), b)
+		}
+		rows := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(rows) != len(res.Lineups)+1 {
+			t.Fatalf("csv has %d rows for %d lineups:\n%s", len(rows), len(res.Lineups), b)
+		}
+		for i, lu := range res.Lineups {
+			var ids, slots []string
+			for _, p := range lu.Players {
+				ids = append(ids, p.ID)
+				slots = append(slots, p.Slot)
+			}
+			if rows[0] != strings.Join(slots, ",") || rows[i+1] != strings.Join(ids, ",") {
+				t.Fatalf("csv row %d = %q under %q, want %q under %q", i+1, rows[i+1], rows[0], strings.Join(ids, ","), strings.Join(slots, ","))
+			}
+		}
+
 		// Keys live under dfsopt: with the configured TTL.
 		for _, key := range []string{"dfsopt:job:" + jobID, "dfsopt:result:" + jobID} {
 			ttl, err := e.rdb.TTL(context.Background(), key).Result()

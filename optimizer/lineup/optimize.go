@@ -454,7 +454,8 @@ func (o *optimization) account(s *search) {
 
 // result assembles the result document.
 func (o *optimization) result(lineups []schema.Lineup) *schema.OptimizeResult {
-	res := &schema.OptimizeResult{Lineups: lineups, Exposures: map[string]float64{}, Warnings: o.warnings}
+	res := &schema.OptimizeResult{Site: string(o.rules.Site), Sport: string(o.rules.Sport), Mode: string(o.rules.Mode),
+		Lineups: lineups, Exposures: map[string]float64{}, Warnings: o.warnings}
 	count := map[string]int{}
 	for _, lu := range lineups {
 		for _, p := range lu.Players {

@@ -284,8 +284,13 @@ func (c *Constraints) validate(l *errorList, lineups int) {
 	_ = lineups
 }
 
-// OptimizeResult is the optimize result document.
+// OptimizeResult is the optimize result document. Site, sport and mode
+// echo the request's (normalized), so the result alone can be exported as
+// the site's upload file.
 type OptimizeResult struct {
+	Site      string             `json:"site,omitempty"`
+	Sport     string             `json:"sport,omitempty"`
+	Mode      string             `json:"mode,omitempty"`
 	Lineups   []Lineup           `json:"lineups"`
 	Exposures map[string]float64 `json:"exposures"`
 	Stats     OptimizeStats      `json:"stats"`

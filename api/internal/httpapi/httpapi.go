@@ -172,9 +172,10 @@ func (h *handlers) list(c *gin.Context) {
 }
 
 func (h *handlers) result(c *gin.Context) {
-	if f := c.Query("format"); f != "" && f != "json" {
+	format := c.Query("format")
+	if format != "" && format != "json" && format != "csv" {
 		abort(c, &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest,
-			message: "format must be json (csv is not supported yet)",
+			message: "format must be json or csv",
 			details: []ErrorDetail{{Field: "format", Reason: "invalid"}}})
 		return
 	}
@@ -182,6 +183,10 @@ func (h *handlers) result(c *gin.Context) {
 	b, err := h.d.Jobs.Result(c.Request.Context(), p, c.Param("id"))
 	if err != nil {
 		abort(c, err)
+		return
+	}
+	if format == "csv" {
+		h.resultCSV(c, p, b)
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", b)

@@ -33,7 +33,7 @@ type command struct {
 // commands returns the subcommands by name.
 func commands() map[string]*command {
 	return map[string]*command{
-		"optimize":    {path: "/v1/optimize", local: optimizeLocal},
+		"optimize":    {path: "/v1/optimize", local: optimizeLocal, files: optimizeFiles},
 		"simulate":    {path: "/v1/simulate", local: localJob(simulateCompute)},
 		"contest-sim": {path: "/v1/contest-sim", local: localJob(contestCompute), files: contestFiles},
 		"ownership":   {path: "/v1/ownership", local: localJob(ownershipCompute)},

@@ -2,6 +2,7 @@
 //
 //	dfsopt optimize --request req.json                      # compute locally
 //	dfsopt optimize --request req.json --server URL --api-key KEY
+//	dfsopt optimize --salaries DKSalaries.csv --projections proj.csv --lineups 150 --min-unique 3 --format dk-csv
 //	dfsopt simulate|contest-sim|ownership|portfolio --request req.json [--server URL --api-key KEY]
 //	dfsopt contest-sim --salaries DKSalaries.csv --projections p.csv --entries DKEntries.csv --payouts payouts.csv
 //	dfsopt calibrate --rows history.csv [--sport nfl --seed N --chains 4 --draws 1000] [--server URL --api-key KEY]
@@ -48,6 +49,11 @@ and prints the result document on stdout. Without --server it computes
 locally; with it, it submits the request to a dfsopt gateway and waits for
 the result.
 
+optimize also builds its request from site files:
+  --salaries DKSalaries.csv|FanDuel.csv [--projections FILE] [--lineups N --min-unique K]
+  [--site --sport --mode] [--drop-status OUT,IR] [--drop-unprojected]
+  and --format csv|dk-csv|fd-csv prints the site's upload CSV instead of JSON.
+
 contest-sim also builds its request from DraftKings files:
   --salaries DKSalaries.csv [--projections FILE] --entries DKEntries.csv
   --payouts payouts.csv (Place,Payout,Field Size,Entry Fee) [--field-size N --sims N --seed N]
@@ -82,6 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pretty := fs.Bool("pretty", false, "indent the result document")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to poll the job status with --server")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	format := fs.String("format", "json", "optimize output: json, or the site upload CSV (csv, dk-csv, fd-csv)")
 	var fromFiles func([]byte) ([]byte, error)
 	if cmd.files != nil {
 		fromFiles = cmd.files(fs)
@@ -138,7 +145,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
-	if *pretty {
+	if *format != "json" {
+		if args[0] != "optimize" {
+			fmt.Fprintln(stderr, name+": --format applies to optimize only")
+			return exitUsage
+		}
+		if result, err = uploadCSV(body, result, *format); err != nil {
+			fmt.Fprintln(stderr, "dfsopt:", err)
+			return exitUsage
+		}
+	} else if *pretty {
 		result = indent(result)
 	}
 	if err := writeResult(*out, stdout, result); err != nil {
