@@ -13,8 +13,9 @@ import (
 
 // Server is an Asynq server running a Handler.
 type Server struct {
-	srv *asynq.Server
-	h   *Handler
+	srv    *asynq.Server
+	h      *Handler
+	fanOut *FanOut // nil: contest_sim jobs always run on one worker
 }
 
 // NewServer returns a server consuming the critical, default and low queues
@@ -43,7 +44,7 @@ func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeou
 
 // Start starts processing tasks in the background.
 func (s *Server) Start() error {
-	if err := s.srv.Start(s.h.Mux()); err != nil {
+	if err := s.srv.Start(s.mux()); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	return nil

@@ -51,8 +51,15 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 
 	store := jobstore.New(rdb, cfg.ResultTTL)
 	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
-	h := runner.NewHandler(task.Standard(task.WithCalibrations(calibrations)), store, log)
+	reg := task.Standard(task.WithCalibrations(calibrations))
+	h := runner.NewHandler(reg, store, log)
 	srv := runner.NewServer(rdb, cfg.WorkerPool, cfg.ShutdownTimeout, h, log)
+	fan, err := runner.FanOutConfigFromEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	srv.EnableFanOut(runner.NewFanOut(fan, rdb, store, reg, log))
+	log.Info("contest fan-out", zap.Int("chunk_sims", fan.ChunkSims), zap.Int64("threshold_lineup_sims", fan.Threshold))
 	if err := srv.Start(); err != nil {
 		return err
 	}
