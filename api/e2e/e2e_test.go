@@ -260,6 +260,8 @@ func TestEndToEnd(t *testing.T) {
 		checkResult(t, &req, &res)
 	})
 
+	t.Run("simulation jobs", func(t *testing.T) { e.checkSimulationJobs(t) })
+
 	t.Run("embedded mode", func(t *testing.T) { e.checkEmbedded(t, reqBody, &req) })
 
 	t.Run("graceful shutdown", func(t *testing.T) {
@@ -522,7 +524,7 @@ func (e *env) startGateway() {
 }
 
 func (e *env) startWorker() {
-	e.worker = start(e.t, "worker", filepath.Join(e.bin, "worker"), nil, e.commonEnv())
+	e.worker = start(e.t, "worker", filepath.Join(e.bin, "worker"), nil, append(e.commonEnv(), fanOutEnv...))
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(e.worker.logs(), "worker started") {
 		if time.Now().After(deadline) || e.worker.exited() {
