@@ -10,7 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/optimizer/calibrate"
+	"github.com/dfsopt/dfsopt/optimizer/outcome"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/optimizer/simulate"
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/logging"
 )
@@ -168,4 +170,26 @@ func ResolveCalibration(ctx context.Context, c Calibrations, sport, ref string) 
 	default:
 		return nil, Transient(fmt.Errorf("resolve calibration %s: %w", ref, err))
 	}
+}
+
+// runSimulate is the simulate compute with the calibration applied: it
+// resolves the request's calibration_id (an id, or "latest" of the
+// request's sport) from the cache and simulates with it; without a
+// calibration_id it is the plain simulate compute.
+func (d *deps) runSimulate(ctx context.Context, r *SimulateDoc, progress Progress) (*schema.SimulateResult, error) {
+	if strings.TrimSpace(r.CalibrationID) == "" {
+		return runSimulate(ctx, r, progress)
+	}
+	cal, err := ResolveCalibration(ctx, d.calibrations, r.Sport, r.CalibrationID)
+	if err != nil {
+		return nil, err
+	}
+	var hook outcome.OptimalFunc
+	phase := "simulating (calibrated)"
+	if r.SimOptimal {
+		hook = simulate.Optimal(&r.SimulateRequest)
+		phase = "simulating (calibrated, with optimal lineups)"
+	}
+	return outcome.SimulateWith(ctx, &r.SimulateRequest, func(done, total int) { progress(done, total, phase) },
+		outcome.Options{Calibration: cal, Optimal: hook})
 }

@@ -2,8 +2,10 @@ package task
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -150,4 +152,79 @@ func (brokenCalibrations) Put(context.Context, *schema.CalibrateResult) error {
 }
 func (brokenCalibrations) Resolve(context.Context, string, string) (*schema.CalibrateResult, error) {
 	return nil, errors.New("connection refused")
+}
+
+// nflCalibration is a converged-looking NFL calibration of QB, RB, WR, TE.
+func nflCalibration() *schema.CalibrateResult {
+	p := func(name string, v float64) schema.CalibrationParameter {
+		return schema.CalibrationParameter{Name: name, Mean: v}
+	}
+	return &schema.CalibrateResult{
+		CalibrationID: "cal_00112233445566778899aabbccddeeff", Sport: "nfl",
+		Model: schema.CalibrationModel{Family: calibrate.Family, MinProjection: 5, Positions: []string{"QB", "RB", "WR", "TE"}},
+		Parameters: []schema.CalibrationParameter{
+			p("QB.bias", 0.9), p("QB.sd_intercept", 4), p("QB.sd_slope", 0.1), p("QB.shape", 0.3),
+			p("RB.bias", 1.1), p("RB.sd_intercept", 2), p("RB.sd_slope", 0.4), p("RB.shape", 0.8),
+			p("WR.bias", 1.2), p("WR.sd_intercept", 2.5), p("WR.sd_slope", 0.4), p("WR.shape", 0.7),
+			p("TE.bias", 0.95), p("TE.sd_intercept", 2), p("TE.sd_slope", 0.4), p("TE.shape", 0.8),
+			p("QB-WR.same_team", 0.3),
+		},
+	}
+}
+
+// TestSimulateJobAppliesCalibration: a simulate job naming a calibration
+// (by id or "latest") simulates with it: each calibrated player's mean is
+// bias × projection within Monte Carlo error (the players' stddev 0 is
+// overridden); unknown ids fail as invalid requests.
+func TestSimulateJobAppliesCalibration(t *testing.T) {
+	ctx := context.Background()
+	cache := newCalibrations(t)
+	cal := nflCalibration()
+	if err := cache.Put(ctx, cal); err != nil {
+		t.Fatal(err)
+	}
+	model, _ := calibrate.NewModel(cal)
+	k, _ := Standard(WithCalibrations(cache)).Lookup(TypeSimulate)
+	var players []struct {
+		ID         string   `json:"id"`
+		Positions  []string `json:"positions"`
+		Projection float64  `json:"projection"`
+	}
+	if err := json.Unmarshal([]byte(testPlayers), &players); err != nil {
+		t.Fatal(err)
+	}
+	const sims = 8000
+	for _, ref := range []string{"latest", cal.CalibrationID} {
+		req, err := k.Decode([]byte(`{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"sims":8000,"seed":3,"calibration_id":"` + ref + `"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := k.Run(ctx, req, func(int, int, string) {})
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		res := out.(*schema.SimulateResult)
+		for i, po := range res.Players {
+			p := players[i]
+			d, ok := model.Dist(p.Positions[0], p.Projection)
+			if !ok { // DST: not calibrated, stddev 0: exactly its projection
+				if po.Mean != p.Projection || po.StdDev != 0 {
+					t.Errorf("%s %s: %+v", ref, p.ID, po)
+				}
+				continue
+			}
+			if se := d.SD / math.Sqrt(sims); math.Abs(po.Mean-d.Mean) > 5*se || po.StdDev < 0.9*d.SD || po.StdDev > 1.1*d.SD {
+				t.Errorf("%s %s: mean %.3f sd %.3f, want bias×projection %.3f (±%.3f), sd %.3f", ref, p.ID, po.Mean, po.StdDev, d.Mean, 5*se, d.SD)
+			}
+		}
+		if w := strings.Join(res.Warnings, "; "); strings.Contains(w, "not applied") || !strings.Contains(w, "1 players at positions the calibration does not cover") {
+			t.Errorf("%s: warnings %q", ref, w)
+		}
+	}
+	req, _ := k.Decode([]byte(`{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"sims":10,"calibration_id":"cal_ffffffffffffffffffffffffffffffff"}`))
+	_, err := k.Run(ctx, req, func(int, int, string) {})
+	var ve *schema.ValidationError
+	if !errors.As(err, &ve) || ve.Errors[0].Field != "calibration_id" {
+		t.Fatalf("unknown calibration: %v", err)
+	}
 }

@@ -21,7 +21,7 @@ func Standard(opts ...Option) *Registry {
 		Define[SimulateDoc, schema.SimulateResult](Spec{
 			Type: TypeSimulate, Path: "/v1/simulate", DefaultQueue: QueueDefault,
 			DefaultTimeout: 5 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2,
-		}, func(r *SimulateDoc) schema.JobOptions { return r.JobOptions }, runSimulate),
+		}, func(r *SimulateDoc) schema.JobOptions { return r.JobOptions }, d.runSimulate),
 		// Contest runs are time-sensitive (before lock): critical queue.
 		Define[ContestSimDoc, schema.ContestSimResult](Spec{
 			Type: TypeContestSim, Path: "/v1/contest-sim", DefaultQueue: QueueCritical,
