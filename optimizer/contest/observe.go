@@ -83,6 +83,13 @@ func (s *simState) observe(sim uint64, st []Standing) {
 		s.observeSorted(lo, st)
 		return
 	}
+	s.observeHistogram(lo, r, st)
+}
+
+// observeHistogram fills st from a two-level histogram of the field scores
+// at or above the lowest entry score lo (range r).
+func (s *simState) observeHistogram(lo int32, r int, st []Standing) {
+	p := s.p
 	fine, coarse := s.fine, s.coarse
 	nc := (r + 63) >> 6
 	scores := s.scores

@@ -18,16 +18,16 @@ const (
 	TypePortfolio  = "portfolio"
 )
 
-// ErrSlateStore is the message of requests naming a slate_id: no slate store
+// MsgSlateIDUnsupported is the error message for requests naming a slate_id: no slate store
 // resolves slate ids yet, so players must be given inline.
-const ErrSlateStore = "slate_id is not supported yet (no slate store): give the players inline"
+const MsgSlateIDUnsupported = "slate_id is not supported yet (no slate store): give the players inline"
 
 // inlineOnly adds a slate_id error to a document's own validation.
 func inlineOnly(err error, slateID string) error {
 	if err != nil || slateID == "" {
 		return err
 	}
-	return &schema.ValidationError{Errors: []schema.FieldError{{Field: "slate_id", Reason: schema.ReasonInvalid, Message: ErrSlateStore}}}
+	return &schema.ValidationError{Errors: []schema.FieldError{{Field: "slate_id", Reason: schema.ReasonInvalid, Message: MsgSlateIDUnsupported}}}
 }
 
 // The request documents as job kinds decode them: the schema documents,
