@@ -422,6 +422,7 @@ type item struct {
 	stamp int // step at which gain was computed
 }
 
+// queue is a max-heap of items (heap.Interface), ties to the lower index.
 type queue []item
 
 func (q queue) Len() int { return len(q) }
