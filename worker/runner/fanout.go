@@ -205,8 +205,32 @@ redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return redis.call('SCARD', KEYS[1])`)
 
-// processChunk runs one chunk task.
+// processChunk runs one chunk task. When its last attempt fails with a
+// retryable error, the job is failed instead of waiting for the chunk
+// forever.
 func (f *FanOut) processChunk(ctx context.Context, t *asynq.Task) error {
+	err := f.runChunk(ctx, t)
+	if err == nil || errors.Is(err, asynq.SkipRetry) || ctx.Err() != nil {
+		return err
+	}
+	retry, ok1 := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	if !ok1 || !ok2 || retry < maxRetry {
+		return err
+	}
+	var cp task.ChunkPayload
+	if json.Unmarshal(t.Payload(), &cp) == nil && cp.Parent.JobID != "" {
+		_, ferr := f.store.Fail(context.WithoutCancel(ctx), cp.Parent.JobID, cp.Parent.Principal, jobstore.JobError{Code: CodeComputeFailed,
+			Message: fmt.Sprintf("chunk %d of %d failed after %d retries: %v", cp.Chunk, cp.Chunks, retry, err)})
+		if ferr == nil {
+			f.log.Warn("fanned-out job failed: a chunk ran out of retries", zap.String("job_id", cp.Parent.JobID), zap.Int("chunk", cp.Chunk), zap.Error(err))
+		}
+	}
+	return err
+}
+
+// runChunk runs one chunk task (see FanOut).
+func (f *FanOut) runChunk(ctx context.Context, t *asynq.Task) error {
 	var cp task.ChunkPayload
 	if err := json.Unmarshal(t.Payload(), &cp); err != nil || cp.Parent.JobID == "" || cp.Chunks < 1 {
 		return fmt.Errorf("bad chunk payload: %v: %w", err, asynq.SkipRetry)
