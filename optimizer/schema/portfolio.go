@@ -18,10 +18,12 @@ const (
 	MaxPortfolioGenerate = 2_000
 	// MaxPortfolioSims caps PortfolioRequest.Sims.
 	MaxPortfolioSims = 100_000
-	// MaxPortfolioWork caps candidates × sims (the standings kept in memory
-	// are at most 16 bytes per candidate and sim, fewer in practice: only
-	// the sims a candidate can cash in are kept).
-	MaxPortfolioWork = 50_000_000
+	// MaxPortfolioWork caps candidates × sims: the standings kept in memory
+	// take 16 bytes per candidate and sim in which the candidate finishes
+	// inside the paid places against the field (about a third of the sims
+	// for optimizer lineups in a GPP), so at most 320 MB, about 100 MB in
+	// practice (e.g. 1,000 candidates × 20,000 sims).
+	MaxPortfolioWork = 20_000_000
 	// DefaultPortfolioRandomness is candidates.generate.randomness when
 	// omitted.
 	DefaultPortfolioRandomness = 0.2
