@@ -85,14 +85,38 @@ func newExgTable(shape float64) *exgTable {
 	t := &exgTable{shape: shape}
 	d := calibrate.Dist{Mean: 0, SD: 1, Shape: shape}
 	step := (tableHi - tableLo) / (tableN - 1)
-	for i := range t.x {
+	t.x[0] = d.Quantile(1 - stdNormalSF(tableLo))
+	for i := 1; i < tableN; i++ {
 		z := tableLo + float64(i)*step
-		t.x[i] = d.Quantile(1 - stdNormalSF(z))
-		if i > 0 && t.x[i] < t.x[i-1] { // rounding in the far tails
+		t.x[i] = quantileNewton(d, 1-stdNormalSF(z), t.x[i-1])
+		if t.x[i] < t.x[i-1] { // rounding in the far tails
 			t.x[i] = t.x[i-1]
 		}
 	}
 	return t
+}
+
+// quantileNewton solves d.CDF(x) = p by Newton's method from x0 (the
+// previous grid point, just below), falling back to bisection when a step
+// leaves the bracket or it does not converge.
+func quantileNewton(d calibrate.Dist, p, x0 float64) float64 {
+	x := x0
+	for range 30 {
+		f := d.CDF(x) - p
+		dens := math.Exp(d.LogPDF(x))
+		if !(dens > 1e-300) {
+			break
+		}
+		dx := f / dens
+		x -= dx
+		if math.IsNaN(x) || x < x0-1e-9 {
+			break
+		}
+		if math.Abs(dx) < 1e-8 { // of the sd: far below the interpolation error
+			return x
+		}
+	}
+	return d.Quantile(p)
 }
 
 // at returns the standardized value at latent z.

@@ -196,3 +196,27 @@ func TestExgTable(t *testing.T) {
 		t.Errorf("marginal moments %g %g %g %s", m.Mean(), m.StdDev(), m.Skewness(), m.Kind)
 	}
 }
+
+// BenchmarkNewModelCalibrated is the cost of a calibration on model
+// building (one exGaussian table per position) for 20 games (520 players).
+func BenchmarkNewModelCalibrated(b *testing.B) {
+	players := syntheticSlate(20)
+	cal := testCalibration()
+	cal.Parameters[len(cal.Parameters)-2].Mean = 0.33 // QB-WR as fitted on the real history (0.5 needs repairs)
+	m, err := calibrate.NewModel(cal)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		cal  *calibrate.Model
+	}{{"default", nil}, {"calibrated", m}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := NewModel(context.Background(), players, Config{Sport: slate.NFL, Calibration: c.cal}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
