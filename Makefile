@@ -12,10 +12,16 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 15s
 BENCHTIME ?= 1s
+BENCHCOUNT ?= 1
+# Real slates (../shared/data beside the checkout) and how many lineups CBC
+# solves in bench-cbc (0: the whole sequence, which takes CBC over 10 minutes;
+# fewer are scaled up linearly, which understates CBC: its later solves are slower).
+SLATES ?= ../shared/data/slates
+CBC_LINEUPS ?= 30
 # Per-package test timeout (the race detector makes compute tests slower).
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all help run build test test-unit test-e2e lint fmt-check vet fmt bench fuzz tidy docker up down clean
+.PHONY: all help run build test test-unit test-e2e lint fmt-check vet fmt bench bench-cbc fuzz tidy docker up down clean
 
 all: lint build test-unit ## lint, build and unit-test
 
@@ -60,8 +66,14 @@ vet:
 fmt: ## gofmt -w every module
 	$(GOFMT) -w $(MODULES)
 
-bench: ## run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+bench: ## run the benchmarks (BENCHCOUNT runs each, for benchstat), then the optimizer against CBC
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $(PKGS)
+	@$(MAKE) --no-print-directory bench-cbc
+
+bench-cbc: ## 150 DK NFL lineups (min_unique 3): the optimizer and CBC side by side, with the ratio
+	@if ! command -v cbc >/dev/null; then echo "!!! WARNING: cbc is not installed (apt-get install coinor-cbc): no CBC comparison"; \
+	elif [ ! -f $(SLATES)/dk-nfl-2019-09-08/DKSalaries.csv ]; then echo "!!! WARNING: $(SLATES) not found: no CBC comparison"; \
+	else $(GO) run ./optimizer/internal/cmd/lineupvscbc -salaries $(SLATES)/dk-nfl-2019-09-08/DKSalaries.csv -lineups 150 -min-unique 3 -cbc-lineups $(CBC_LINEUPS); fi
 
 fuzz: ## run each fuzz target for FUZZTIME
 	@set -e; for pkg in $(PKGS); do \
