@@ -17,15 +17,16 @@ const (
 
 // search is the branch and bound over one model.
 type search struct {
-	md        *model
-	prev      [][]int // columns of previous lineups (uniqueness)
-	incumbent float64
-	best      []float64
-	nodes     int64
-	noUnique  bool    // enumeration: uniqueness is applied when selecting, not in the LP
-	pool      [][]int // integer solutions seen (columns), for warm starts
-	ctx       context.Context
-	err       error
+	md         *model
+	prev       [][]int // columns of previous lineups (uniqueness)
+	incumbent  float64
+	best       []float64
+	nodes      int64
+	noUnique   bool    // uniqueness neither separated nor enforced (see relaxUniqueness)
+	uniqueRows []int   // LP rows of uniqueness cuts
+	pool       [][]int // integer solutions seen (columns), for warm starts
+	ctx        context.Context
+	err        error
 }
 
 // solveLineup finds an optimal lineup of the model under its current root
@@ -112,6 +113,21 @@ func (s *search) node() {
 }
 
 const poolLimit = 4096
+
+// relaxUniqueness frees (on) or restores (off) the uniqueness rows already
+// in the LP and stops (resumes) separating new ones: for solving the best
+// lineup under the static rules alone.
+func (s *search) relaxUniqueness(on bool) {
+	p := s.md.lp
+	lo := 0.0
+	if on {
+		lo = -float64(s.md.size) // activity may exceed the limit by a whole roster: never binding
+	}
+	for _, r := range s.uniqueRows {
+		p.setBounds(p.n+r, lo, math.Inf(1))
+	}
+	s.noUnique = on
+}
 
 // remember keeps an integer solution for warm-starting later lineups.
 func (s *search) remember(x []float64) {
@@ -281,7 +297,7 @@ func (s *search) separate(integral bool) int {
 				for t, j := range cols {
 					row[t] = rowEntry{int32(j), 1}
 				}
-				p.addRow(row, math.Inf(-1), limit)
+				s.uniqueRows = append(s.uniqueRows, p.addRow(row, math.Inf(-1), limit))
 				md.uniqueCut[k] = true
 				added++
 			}

@@ -69,11 +69,6 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		}
 		return [][]int{first}, true, nil
 	}
-	// Uniqueness stays out of the LP during enumeration (no-good rows weaken
-	// its bound); the selection applies it. The rows are separated again if
-	// branch and bound takes over.
-	s.noUnique = true
-	defer func() { s.noUnique = false }()
 	// no lineup scores below the sum of the size lowest column values
 	vals := make([]float64, md.nx)
 	copy(vals, md.lp.c[:md.nx])
@@ -102,7 +97,9 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 			}
 		}
 		if newCaps {
+			s.relaxUniqueness(true)
 			best, ok, err := s.solveLineup(ctx)
+			s.relaxUniqueness(false)
 			if err != nil {
 				return nil, false, err
 			}
