@@ -1,11 +1,18 @@
-// Package redistest provides Redis for tests: the real Redis named by
-// DFSOPT_TEST_REDIS_URL when set (its database is flushed), otherwise an
-// in-process miniredis.
+// Package redistest provides Redis for tests. In order of preference: the
+// real Redis named by DFSOPT_TEST_REDIS_URL (its database is flushed); a
+// real redis-server started for the test on a free loopback port when the
+// binary is on PATH (CI installs Debian's redis-server); otherwise an
+// in-process miniredis, with a loud warning in the test log.
 package redistest
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -14,12 +21,17 @@ import (
 // EnvURL names the variable pointing tests at a real, disposable Redis.
 const EnvURL = "DFSOPT_TEST_REDIS_URL"
 
+// EnvMode set to "mini" forces miniredis even when redis-server is installed.
+const EnvMode = "DFSOPT_TEST_REDIS"
+
 // Server is a Redis for one test.
 type Server struct {
 	// Client is connected to the server; closed when the test ends.
 	Client *redis.Client
 	// Mini is the miniredis, or nil when a real Redis is used.
 	Mini *miniredis.Miniredis
+	// Addr is the server's host:port.
+	Addr string
 }
 
 // New returns a clean Redis for t.
@@ -35,10 +47,54 @@ func New(t testing.TB) *Server {
 			t.Fatalf("%s: flush: %v", EnvURL, err)
 		}
 		t.Cleanup(func() { _ = c.Close() })
-		return &Server{Client: c}
+		return &Server{Client: c, Addr: opt.Addr}
 	}
+	if lookupEnv(EnvMode) != "mini" {
+		if bin, err := exec.LookPath("redis-server"); err == nil {
+			addr, err := startServer(t, bin)
+			if err != nil {
+				t.Fatalf("start redis-server: %v", err)
+			}
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			t.Cleanup(func() { _ = c.Close() })
+			return &Server{Client: c, Addr: addr}
+		}
+	}
+	t.Logf("!!! WARNING: redis-server not installed (apt-get install redis-server): %s runs on miniredis", t.Name())
 	m := miniredis.RunT(t)
 	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	t.Cleanup(func() { _ = c.Close() })
-	return &Server{Client: c, Mini: m}
+	return &Server{Client: c, Mini: m, Addr: m.Addr()}
+}
+
+// startServer runs a throwaway redis-server (no persistence) on a free
+// loopback port until the test ends.
+func startServer(t testing.TB, bin string) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir(), "--daemonize", "no", "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := c.Ping(context.Background()).Err(); err == nil {
+			return addr, nil
+		} else if time.Now().After(deadline) {
+			return "", fmt.Errorf("redis-server on %s did not answer: %w", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
