@@ -161,6 +161,26 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("no job; stopping")
 	}
 
+	t.Run("infeasible request is a 422 naming the rule", func(t *testing.T) {
+		bad := req
+		bad.Constraints.MaxSalary = 1000
+		body, _ := json.Marshal(bad)
+		st, _, b := e.do(t, "POST", "/v1/optimize", adminKey, body, nil)
+		if st != http.StatusAccepted {
+			t.Fatalf("submit: %d %s", st, b)
+		}
+		var j jobDoc
+		mustJSON(t, b, &j)
+		done := e.wait(t, adminKey, j.ID, 90*time.Second)
+		if done.Status != "failed" || done.Error == nil || done.Error.Code != "infeasible" {
+			t.Fatalf("job %s: %+v", done.Status, done.Error)
+		}
+		st, _, b = e.do(t, "GET", "/v1/jobs/"+j.ID+"/result", adminKey, nil, nil)
+		if st != http.StatusUnprocessableEntity || !strings.Contains(string(b), "constraints.max_salary") || !strings.Contains(string(b), `"request_id"`) {
+			t.Fatalf("result of an infeasible job: %d %s", st, b)
+		}
+	})
+
 	t.Run("owner only", func(t *testing.T) {
 		st, _, b := e.do(t, "POST", "/v1/admin/api-keys", adminKey, []byte(`{"name":"other"}`), nil)
 		if st != http.StatusCreated {

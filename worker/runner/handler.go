@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/optimizer/calibrate"
+	"github.com/dfsopt/dfsopt/optimizer/lineup"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
@@ -34,6 +35,9 @@ const (
 	// CodeNotConverged: a calibration's MCMC chains did not converge; the
 	// message names every failing parameter with its R-hat and ESS.
 	CodeNotConverged = "not_converged"
+	// CodeInfeasible: no lineup satisfies the request; the message names the
+	// conflicting rules (the result endpoint answers 422).
+	CodeInfeasible = "infeasible"
 )
 
 // Handler runs the tasks of every kind in a registry.
@@ -152,6 +156,10 @@ func (h *Handler) run(ctx context.Context, kind *task.Kind, p *task.Payload) err
 		var ve *schema.ValidationError
 		if errors.As(runErr, &ve) {
 			return fail(CodeInvalidRequest, ve.Error())
+		}
+		var ie *lineup.InfeasibleError
+		if errors.As(runErr, &ie) {
+			return fail(CodeInfeasible, ie.Error())
 		}
 		var nc *calibrate.NotConvergedError
 		if errors.As(runErr, &nc) {

@@ -95,6 +95,11 @@ func errorFor(err error) (int, ErrorInfo) {
 		return http.StatusNotFound, ErrorInfo{Code: CodeNotFound, Message: "job not found"}
 	case errors.Is(err, auth.ErrKeyNotFound):
 		return http.StatusNotFound, ErrorInfo{Code: CodeNotFound, Message: err.Error()}
+	case errors.As(err, &nr) && nr.Failure != nil && (nr.Failure.Code == "invalid_request" || nr.Failure.Code == "infeasible"):
+		// the request was well formed but cannot be satisfied (no lineup meets
+		// its rules): 422, with the worker's message naming the rules
+		return http.StatusUnprocessableEntity, ErrorInfo{Code: CodeInvalidRequest, Message: nr.Failure.Message,
+			Details: []ErrorDetail{{Field: "constraints", Reason: nr.Failure.Code}}}
 	case errors.As(err, &nr):
 		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: nr.Error()}
 	case errors.Is(err, jobstore.ErrFinished):

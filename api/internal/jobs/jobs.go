@@ -28,11 +28,18 @@ var (
 	ErrUnavailable = errors.New("the job queue is unavailable")
 )
 
-// NotReadyError says why a job has no result.
-type NotReadyError struct{ Status jobstore.Status }
+// NotReadyError says why a job has no result: its status, and for a failed
+// job the failure.
+type NotReadyError struct {
+	Status  jobstore.Status
+	Failure *jobstore.JobError
+}
 
-// Error names the job's status.
+// Error names the job's status (and its failure).
 func (e *NotReadyError) Error() string {
+	if e.Failure != nil {
+		return fmt.Sprintf("the job is %s: %s", e.Status, e.Failure.Message)
+	}
 	return fmt.Sprintf("the job is %s: no result", e.Status)
 }
 
@@ -128,7 +135,11 @@ func (s *Service) Result(ctx context.Context, p auth.Principal, id string) ([]by
 		return nil, err
 	}
 	if j.Status != jobstore.StatusSucceeded {
-		return nil, &NotReadyError{Status: j.Status}
+		nr := &NotReadyError{Status: j.Status}
+		if j.Status == jobstore.StatusFailed {
+			nr.Failure = j.Error
+		}
+		return nil, nr
 	}
 	b, err := s.store.Result(ctx, id)
 	if errors.Is(err, jobstore.ErrNoResult) {
