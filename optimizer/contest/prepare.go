@@ -102,10 +102,30 @@ func validationError(field, reason, format string, args ...any) error {
 	return &schema.ValidationError{Errors: []schema.FieldError{{Field: field, Reason: reason, Message: fmt.Sprintf(format, args...)}}}
 }
 
+// Options are the optional inputs of PrepareWith and SimulateWith.
+type Options struct {
+	// Calibration is the calibration the request's calibration_id names
+	// ("latest" = the newest of the sport), resolved by the caller (the
+	// worker reads it from the calibration cache; fanned-out chunks all
+	// resolve the same pinned id). It applies to the outcome model as in
+	// outcome.SimulateWith. nil simulates with the request's own outcome
+	// model and, when calibration_id is set, warns that it was not applied.
+	Calibration *schema.CalibrateResult
+}
+
 // Prepare validates a contest-sim request with inline players and builds
 // the contest: entries, field (generated when not given), outcome model and
-// payout table.
+// payout table. It applies no calibration (see PrepareWith).
 func Prepare(ctx context.Context, req *schema.ContestSimRequest) (*Prepared, error) {
+	return PrepareWith(ctx, req, Options{})
+}
+
+// PrepareWith is Prepare with the optional inputs in opts: the outcome
+// model uses opts.Calibration when given (an error when it is not the
+// calibration req.CalibrationID names or is of another sport). Like
+// Prepare it is deterministic: the same request and calibration give the
+// same prepared contest on every worker.
+func PrepareWith(ctx context.Context, req *schema.ContestSimRequest, opts Options) (*Prepared, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -249,14 +269,17 @@ func Prepare(ctx context.Context, req *schema.ContestSimRequest) (*Prepared, err
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Calibration, err = outcome.CalibrationFor(sport, req.CalibrationID, opts.Calibration); err != nil {
+		return nil, err
+	}
 	full, err := outcome.NewModel(ctx, players, cfg)
 	if err != nil {
 		return nil, err
 	}
 	p.Warnings = append(p.Warnings, full.Warnings...)
 	p.model = full.Subset(p.used)
-	if req.CalibrationID != "" {
-		p.Warnings = append(p.Warnings, "calibration_id "+req.CalibrationID+" was not applied: calibrated parameters are applied by the caller before simulation")
+	if req.CalibrationID != "" && opts.Calibration == nil {
+		p.Warnings = append(p.Warnings, notAppliedWarning(req.CalibrationID))
 	}
 
 	// Payouts: prize per place, prefix sums in micro-units.
@@ -285,6 +308,14 @@ func Prepare(ctx context.Context, req *schema.ContestSimRequest) (*Prepared, err
 	p.top1Cut = max(1, p.total/100)
 	p.top10Cut = max(1, p.total/10)
 	return p, nil
+}
+
+// notAppliedWarning is the warning of a run whose request names
+// calibration_id when no calibration was given to apply (the caller
+// resolves calibrations: the worker from its calibration cache).
+func notAppliedWarning(ref string) string {
+	return "calibration_id " + ref + " was not applied: this simulation was given no calibration " +
+		"(calibrations are resolved by the worker from its calibration cache)"
 }
 
 func lineupSalary(rules *slate.Rules, players []slate.Player, lu []int) int {

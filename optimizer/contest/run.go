@@ -56,10 +56,17 @@ func (a *Partial) add(b *Partial) {
 	}
 }
 
-// Simulate runs a contest-sim request (inline players) on this machine.
+// Simulate runs a contest-sim request (inline players) on this machine,
+// without a calibration (see SimulateWith).
 func Simulate(ctx context.Context, req *schema.ContestSimRequest, progress Progress) (*schema.ContestSimResult, error) {
+	return SimulateWith(ctx, req, progress, Options{})
+}
+
+// SimulateWith is Simulate with the optional inputs in opts (the
+// calibration to apply, see PrepareWith).
+func SimulateWith(ctx context.Context, req *schema.ContestSimRequest, progress Progress, opts Options) (*schema.ContestSimResult, error) {
 	start := time.Now()
-	p, err := Prepare(ctx, req)
+	p, err := PrepareWith(ctx, req, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dfsopt/dfsopt/optimizer/calibrate"
+	"github.com/dfsopt/dfsopt/optimizer/contest"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
@@ -226,5 +228,63 @@ func TestSimulateJobAppliesCalibration(t *testing.T) {
 	var ve *schema.ValidationError
 	if !errors.As(err, &ve) || ve.Errors[0].Field != "calibration_id" {
 		t.Fatalf("unknown calibration: %v", err)
+	}
+}
+
+// TestContestSimJobAppliesCalibration: a contest_sim job naming a
+// calibration (by id or "latest") simulates the contest with it, exactly
+// as contest.SimulateWith given that calibration, without the "not
+// applied" warning; unknown ids, or no cache, fail as invalid requests.
+func TestContestSimJobAppliesCalibration(t *testing.T) {
+	ctx := context.Background()
+	cache := newCalibrations(t)
+	cal := nflCalibration()
+	if err := cache.Put(ctx, cal); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := Standard(WithCalibrations(cache)).Lookup(TypeContestSim)
+	body := func(ref string) []byte {
+		return []byte(`{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"entries":[` + alt + `],"field":{"lineups":[` + base + `]},` +
+			`"contest":{"entry_fee":10,"payouts":[{"places":[1,1],"prize":18}]},"sims":400,"seed":5,"calibration_id":"` + ref + `"}`)
+	}
+	for _, ref := range []string{"latest", cal.CalibrationID} {
+		req, err := k.Decode(body(ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var phase string
+		out, err := k.Run(ctx, req, func(_, _ int, p string) { phase = p })
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
+		res := out.(*schema.ContestSimResult)
+		want, err := contest.SimulateWith(ctx, &req.Doc.(*ContestSimDoc).ContestSimRequest, nil, contest.Options{Calibration: cal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Stats.SimMS, want.Stats.SimMS = 0, 0
+		if !reflect.DeepEqual(res, want) {
+			t.Errorf("%s: job result %+v, want the calibrated run %+v", ref, res.Entries, want.Entries)
+		}
+		// Uncalibrated (stddev 0) the entry always wins; calibrated not.
+		if w := res.Entries[0].WinRate; w <= 0.2 || w >= 0.95 {
+			t.Errorf("%s: win rate %.3f: calibration not applied?", ref, w)
+		}
+		if w := strings.Join(res.Warnings, "; "); strings.Contains(w, "not applied") {
+			t.Errorf("%s: warnings %q", ref, w)
+		}
+		if phase != "simulating (calibrated)" {
+			t.Errorf("%s: phase %q", ref, phase)
+		}
+	}
+	var ve *schema.ValidationError
+	req, _ := k.Decode(body("cal_ffffffffffffffffffffffffffffffff"))
+	if _, err := k.Run(ctx, req, func(int, int, string) {}); !errors.As(err, &ve) || ve.Errors[0].Field != "calibration_id" {
+		t.Errorf("unknown calibration: %v", err)
+	}
+	noCache, _ := Standard().Lookup(TypeContestSim)
+	req, _ = noCache.Decode(body("latest"))
+	if _, err := noCache.Run(ctx, req, func(int, int, string) {}); !errors.As(err, &ve) || ve.Errors[0].Field != "calibration_id" {
+		t.Errorf("no cache: %v", err)
 	}
 }

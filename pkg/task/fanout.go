@@ -16,4 +16,8 @@ type ChunkPayload struct {
 	// SimStart and SimEnd are the sims [SimStart, SimEnd) of the chunk.
 	SimStart int `json:"sim_start"`
 	SimEnd   int `json:"sim_end"`
+	// CalibrationID is the concrete calibration the parent resolved the
+	// request's calibration_id to (it pins "latest"), so that every chunk
+	// simulates with the same calibration; "" when the request names none.
+	CalibrationID string `json:"calibration_id,omitempty"`
 }

@@ -72,8 +72,20 @@ func runSimulate(ctx context.Context, r *SimulateDoc, progress Progress) (*schem
 	return simulate.Run(ctx, &r.SimulateRequest, func(done, total int) { progress(done, total, phase) })
 }
 
-func runContestSim(ctx context.Context, r *ContestSimDoc, progress Progress) (*schema.ContestSimResult, error) {
-	return contest.Simulate(ctx, &r.ContestSimRequest, func(done, total int) { progress(done, total, "simulating") })
+// runContestSim is the contest_sim compute with the calibration applied:
+// it resolves the request's calibration_id (an id, or "latest" of the
+// request's sport) from the cache and simulates the contest with it.
+func (d *deps) runContestSim(ctx context.Context, r *ContestSimDoc, progress Progress) (*schema.ContestSimResult, error) {
+	cal, err := ResolveCalibration(ctx, d.calibrations, r.Sport, r.CalibrationID)
+	if err != nil {
+		return nil, err
+	}
+	phase := "simulating"
+	if cal != nil {
+		phase = "simulating (calibrated)"
+	}
+	return contest.SimulateWith(ctx, &r.ContestSimRequest, func(done, total int) { progress(done, total, phase) },
+		contest.Options{Calibration: cal})
 }
 
 func runOwnership(ctx context.Context, r *OwnershipDoc, progress Progress) (*schema.OwnershipResult, error) {

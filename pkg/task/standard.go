@@ -26,7 +26,7 @@ func Standard(opts ...Option) *Registry {
 		Define[ContestSimDoc, schema.ContestSimResult](Spec{
 			Type: TypeContestSim, Path: "/v1/contest-sim", DefaultQueue: QueueCritical,
 			DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2,
-		}, func(r *ContestSimDoc) schema.JobOptions { return r.JobOptions }, runContestSim),
+		}, func(r *ContestSimDoc) schema.JobOptions { return r.JobOptions }, d.runContestSim),
 		Define[OwnershipDoc, schema.OwnershipResult](Spec{
 			Type: TypeOwnership, Path: "/v1/ownership", DefaultQueue: QueueDefault,
 			DefaultTimeout: time.Minute, MaxTimeout: 10 * time.Minute, MaxRetry: 3,
@@ -40,6 +40,7 @@ func Standard(opts ...Option) *Registry {
 	if err != nil {
 		panic(err) // A programming error in the table above; caught by tests.
 	}
+	r.calibrations = d.calibrations
 	return r
 }
 

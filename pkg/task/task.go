@@ -170,6 +170,9 @@ func Define[Req any, Res any, PReq interface {
 type Registry struct {
 	kinds []*Kind
 	byTyp map[string]*Kind
+	// calibrations is the calibration cache of Standard's compute
+	// functions (nil without WithCalibrations).
+	calibrations Calibrations
 }
 
 // NewRegistry checks and indexes kinds.
@@ -201,6 +204,12 @@ func (r *Registry) Lookup(typ string) (*Kind, bool) {
 	k, ok := r.byTyp[typ]
 	return k, ok
 }
+
+// Calibrations returns the calibration cache the registry's compute
+// functions resolve calibration_id with (WithCalibrations of Standard), or
+// nil. The contest_sim fan-out uses it to resolve a job's calibration once
+// and pin it for every chunk.
+func (r *Registry) Calibrations() Calibrations { return r.calibrations }
 
 // Kinds returns the kinds in registration order.
 func (r *Registry) Kinds() []*Kind { return r.kinds }

@@ -75,7 +75,11 @@ func FanOutConfigFromEnv(lookup func(string) (string, bool)) (FanOutConfig, erro
 //
 // The parent task starts the job, enqueues one contest_sim_chunk task per
 // chunk (task id = job id + chunk index, so a redelivered parent enqueues
-// nothing twice) and returns; the job stays running. Each chunk task
+// nothing twice) and returns; the job stays running. The parent resolves
+// the request's calibration_id once and pins the concrete calibration id
+// into the chunk payloads, so every chunk (each resolving that id from the
+// calibration cache of reg) simulates with the same calibration even when
+// "latest" changes meanwhile. Each chunk task
 // rebuilds the prepared contest from the request, runs its sims, stores its
 // partial under dfsopt:fanout:{job}:part:{chunk} (SET NX, with the result
 // TTL) and adds its index to the set dfsopt:fanout:{job}:done. The chunk
@@ -170,6 +174,18 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 	if chunks == nil {
 		return false, nil
 	}
+	// Resolve the calibration once ("latest" may change while the chunks
+	// run) and pin its id into every chunk. A calibration that cannot be
+	// resolved leaves the job to the handler, which resolves it again and
+	// fails the job (invalid_request) or retries it (cache unreachable).
+	cal, err := task.ResolveCalibration(ctx, f.reg.Calibrations(), doc.Sport, doc.CalibrationID)
+	if err != nil {
+		return false, nil
+	}
+	calID := ""
+	if cal != nil {
+		calID = cal.CalibrationID
+	}
 	log := f.log.With(zap.String("request_id", p.RequestID), zap.String("job_id", p.JobID), zap.Int("chunks", len(chunks)))
 	status, err := f.store.Start(ctx, p.JobID)
 	switch {
@@ -183,7 +199,7 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 	}
 	timeout := kind.Timeout(req) + task.HandlerOverhead
 	for i, c := range chunks {
-		b, err := json.Marshal(task.ChunkPayload{Parent: *p, Chunk: i, Chunks: len(chunks), SimStart: c[0], SimEnd: c[1]})
+		b, err := json.Marshal(task.ChunkPayload{Parent: *p, Chunk: i, Chunks: len(chunks), SimStart: c[0], SimEnd: c[1], CalibrationID: calID})
 		if err != nil {
 			return true, err
 		}
@@ -195,7 +211,7 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 	}
 	_, _ = f.store.SetProgress(ctx, p.JobID, jobstore.Progress{Done: 0, Total: doc.SimCount(),
 		Phase: fmt.Sprintf("simulating in %d chunks", len(chunks))})
-	log.Info("contest_sim fanned out", zap.Int("sims", doc.SimCount()), zap.Int("chunk_sims", f.cfg.ChunkSims))
+	log.Info("contest_sim fanned out", zap.Int("sims", doc.SimCount()), zap.Int("chunk_sims", f.cfg.ChunkSims), zap.String("calibration_id", calID))
 	return true, nil
 }
 
@@ -265,7 +281,21 @@ func (f *FanOut) runChunk(ctx context.Context, t *asynq.Task) error {
 	doc := req.Doc.(*task.ContestSimDoc)
 	cctx, cancel := context.WithTimeout(ctx, kind.Timeout(req))
 	defer cancel()
-	prep, err := contest.Prepare(cctx, &doc.ContestSimRequest)
+	// The calibration the parent pinned (chunks of older payloads resolve
+	// the request's own reference).
+	ref := doc.CalibrationID
+	if cp.CalibrationID != "" {
+		ref = cp.CalibrationID
+	}
+	cal, err := task.ResolveCalibration(cctx, f.reg.Calibrations(), doc.Sport, ref)
+	if err != nil {
+		var ve *schema.ValidationError
+		if errors.As(err, &ve) {
+			return fail(CodeInvalidRequest, ve.Error())
+		}
+		return err // cache unreachable: retried
+	}
+	prep, err := contest.PrepareWith(cctx, &doc.ContestSimRequest, contest.Options{Calibration: cal})
 	if err != nil {
 		return f.computeFailed(ctx, cctx, err, fail)
 	}

@@ -16,8 +16,10 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/optimizer/calibrate"
 	"github.com/dfsopt/dfsopt/optimizer/contest"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/config"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
@@ -278,5 +280,88 @@ func TestFanOutConfigFromEnv(t *testing.T) {
 	env[EnvContestChunkSims] = "-1"
 	if _, err := FanOutConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil {
 		t.Error("negative chunk size accepted")
+	}
+}
+
+// fanCalibration is an NFL calibration of QB, RB, WR and TE whose biases
+// are scaled by bias (distinct ids for distinct biases).
+func fanCalibration(id string, bias float64) *schema.CalibrateResult {
+	p := func(name string, v float64) schema.CalibrationParameter {
+		return schema.CalibrationParameter{Name: name, Mean: v}
+	}
+	return &schema.CalibrateResult{
+		CalibrationID: id, Sport: "nfl",
+		Model: schema.CalibrationModel{Family: calibrate.Family, MinProjection: 5, Positions: []string{"QB", "RB", "WR", "TE"}},
+		Parameters: []schema.CalibrationParameter{
+			p("QB.bias", 0.9*bias), p("QB.sd_intercept", 4), p("QB.sd_slope", 0.1), p("QB.shape", 0.3),
+			p("RB.bias", 1.1*bias), p("RB.sd_intercept", 2), p("RB.sd_slope", 0.4), p("RB.shape", 0.8),
+			p("WR.bias", 2*bias), p("WR.sd_intercept", 2.5), p("WR.sd_slope", 0.4), p("WR.shape", 0.7),
+			p("TE.bias", 0.95*bias), p("TE.sd_intercept", 2), p("TE.sd_slope", 0.4), p("TE.shape", 0.8),
+			p("QB-WR.same_team", 0.3),
+		},
+	}
+}
+
+// TestFanOutCalibrated: a fanned-out contest_sim job naming "latest"
+// resolves it once in the parent and pins the id into every chunk: chunks
+// run after a newer calibration became the latest still use the pinned
+// one, and the merged result equals the single calibrated run.
+func TestFanOutCalibrated(t *testing.T) {
+	rdb := realRedis(t)
+	store := jobstore.New(rdb, time.Hour)
+	cache := calibcache.New(rdb, time.Hour, 10)
+	ctx := context.Background()
+	first, second := fanCalibration("cal_00000000000000000000000000000001", 1), fanCalibration("cal_00000000000000000000000000000002", 0.5)
+	if err := cache.Put(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	reg := task.Standard(task.WithCalibrations(cache))
+	f := NewFanOut(FanOutConfig{ChunkSims: 300, Threshold: 1}, rdb, store, reg, zap.NewNop())
+	var doc map[string]any
+	if err := json.Unmarshal(fanRequest(1000), &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["calibration_id"] = "latest"
+	body, _ := json.Marshal(doc)
+	if done, err := f.split(ctx, newFanJob(t, store, "fan-cal", body)); !done || err != nil {
+		t.Fatalf("split: %v %v", done, err)
+	}
+	// A newer calibration becomes the latest while the chunks wait.
+	if err := cache.Put(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks("critical")
+	if err != nil || len(tasks) != 4 {
+		t.Fatalf("%d chunk tasks (%v), want 4", len(tasks), err)
+	}
+	for _, ti := range tasks {
+		var cp task.ChunkPayload
+		if err := json.Unmarshal(ti.Payload, &cp); err != nil || cp.CalibrationID != first.CalibrationID {
+			t.Fatalf("chunk payload pins %q (%v), want %s", cp.CalibrationID, err, first.CalibrationID)
+		}
+		if err := f.processChunk(ctx, asynq.NewTask(ti.Type, ti.Payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := store.Result(ctx, "fan-cal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req schema.ContestSimRequest
+	if err := schema.DecodeBytes(body, &req); err != nil {
+		t.Fatal(err)
+	}
+	want, err := contest.SimulateWith(ctx, &req, nil, contest.Options{Calibration: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameResult(t, got, want)
+	if strings.Contains(string(got), "not applied") {
+		t.Errorf("result warns: %s", got)
+	}
+	// The uncalibrated run differs (the calibration did apply).
+	plain := singleRun(t, fanRequest(1000))
+	if reflect.DeepEqual(plain.Entries, want.Entries) {
+		t.Error("calibrated and uncalibrated runs agree")
 	}
 }

@@ -103,12 +103,32 @@ func localJob[Req any, Res any, PReq interface {
 	}
 }
 
+// localCalibrationWarning says that a local run ignored calibration_id:
+// calibrations live in the server's calibration cache, which the CLI does
+// not have.
+func localCalibrationWarning(ref string) string {
+	return "calibration_id " + ref + " was not applied: a local run has no calibration cache to resolve it; " +
+		"run with --server to simulate with the calibration"
+}
+
 func simulateCompute(ctx context.Context, r *schema.SimulateRequest, p func(int, int, string)) (*schema.SimulateResult, error) {
-	return simulate.Run(ctx, r, func(d, t int) { p(d, t, "simulating") })
+	ref := r.CalibrationID
+	r.CalibrationID = "" // cannot be resolved here: warned below
+	res, err := simulate.Run(ctx, r, func(d, t int) { p(d, t, "simulating") })
+	if err == nil && ref != "" {
+		res.Warnings = append(res.Warnings, localCalibrationWarning(ref))
+	}
+	return res, err
 }
 
 func contestCompute(ctx context.Context, r *schema.ContestSimRequest, p func(int, int, string)) (*schema.ContestSimResult, error) {
-	return contest.Simulate(ctx, r, func(d, t int) { p(d, t, "simulating") })
+	ref := r.CalibrationID
+	r.CalibrationID = "" // cannot be resolved here: warned below
+	res, err := contest.Simulate(ctx, r, func(d, t int) { p(d, t, "simulating") })
+	if err == nil && ref != "" {
+		res.Warnings = append(res.Warnings, localCalibrationWarning(ref))
+	}
+	return res, err
 }
 
 func ownershipCompute(ctx context.Context, r *schema.OwnershipRequest, _ func(int, int, string)) (*schema.OwnershipResult, error) {

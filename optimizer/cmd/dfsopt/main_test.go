@@ -133,3 +133,38 @@ func TestRemoteErrors(t *testing.T) {
 		t.Fatalf("bad key: exit %d: %s", code, stderr)
 	}
 }
+
+// TestLocalCalibrationWarns: a local run cannot resolve calibration_id
+// (no calibration cache): the result of simulate and contest-sim says,
+// once, that it was not applied and that --server applies it.
+func TestLocalCalibrationWarns(t *testing.T) {
+	for _, cmd := range []string{"contest-sim", "simulate"} {
+		b, err := os.ReadFile("testdata/" + cmd + "-nba-tiny.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["calibration_id"] = "latest"
+		b, _ = json.Marshal(doc)
+		p := filepath.Join(t.TempDir(), "req.json")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCLI(cmd, "--request", p, "--quiet")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", cmd, code, stderr)
+		}
+		var res struct {
+			Warnings []string `json:"warnings"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		if w := strings.Join(res.Warnings, "; "); strings.Count(w, "not applied") != 1 || !strings.Contains(w, "calibration_id latest was not applied") || !strings.Contains(w, "--server") {
+			t.Errorf("%s: warnings %q", cmd, w)
+		}
+	}
+}
