@@ -36,7 +36,8 @@ type lp struct {
 	d     []float64 // reduced costs of all variables
 	binv  []float64 // m*m row-major basis inverse
 
-	pivots     int // pivots since the last refactorization
+	building   bool // rows are being added before the first solve: no basis inverse yet
+	pivots     int  // pivots since the last refactorization
 	iterations int64
 	y          []float64 // dual values c_B B^-1, valid while yValid
 	yValid     bool
@@ -81,7 +82,7 @@ const (
 )
 
 func newLP(n int) *lp {
-	p := &lp{n: n}
+	p := &lp{n: n, building: true}
 	p.colIdx = make([][]int32, n)
 	p.colVal = make([][]float64, n)
 	p.c = make([]float64, n)
@@ -134,6 +135,9 @@ func (p *lp) addRow(entries []rowEntry, lo, hi float64) int {
 	p.basis = append(p.basis, sIdx)
 	p.m++
 	p.yValid = false
+	if p.building {
+		return r // the basis inverse is set up once the model is complete
+	}
 	// extend binv: new row = -a_B^T Binv, new col = e_r
 	m := p.m
 	nb := make([]float64, m*m)
@@ -354,6 +358,13 @@ func (p *lp) slackBasis() {
 	m := p.m
 	p.yValid = false
 	p.pivots = 0
+	p.building = false
+	p.rho = make([]float64, m)
+	p.rho2 = make([]float64, m)
+	p.col = make([]float64, m)
+	if len(p.alpha) < p.n+m {
+		p.alpha = make([]float64, p.n+2*m+16)
+	}
 	for j := range p.pos {
 		p.pos[j] = -1
 	}
