@@ -18,31 +18,13 @@ func (s *search) enumerate(floor float64, f func(cols []int, v float64) bool) er
 }
 
 func (s *search) enumNode(f func(cols []int, v float64) bool) {
-	if s.err != nil {
+	if !s.enter() {
 		return
-	}
-	s.nodes++
-	if s.nodes&63 == 0 {
-		if err := s.ctx.Err(); err != nil {
-			s.err = err
-			return
-		}
 	}
 	p := s.md.lp
 	for {
-		st, err := p.solve(s.incumbent+pruneTol, maxPivot)
-		if err != nil {
-			s.err = err
-			return
-		}
-		if st != lpOptimal {
-			return
-		}
-		if s.separate(false) > 0 {
-			continue
-		}
-		z := p.objective()
-		if z <= s.incumbent+pruneTol {
+		z, ok := s.relax()
+		if !ok {
 			return
 		}
 		fixed := s.reducedCostFixing(z)

@@ -54,32 +54,51 @@ func (s *search) solveLineup(ctx context.Context) ([]int, bool, error) {
 	return chosen, true, nil
 }
 
-func (s *search) node() {
+// enter counts a node and checks for cancellation; false stops the search.
+func (s *search) enter() bool {
 	if s.err != nil {
-		return
+		return false
 	}
 	s.nodes++
 	if s.nodes&63 == 0 {
 		if err := s.ctx.Err(); err != nil {
 			s.err = err
-			return
+			return false
 		}
 	}
+	return true
+}
+
+// relax solves the node's LP, adding violated lazy rows until none is left.
+// It returns the LP bound, and false when the node is infeasible or cannot
+// beat the incumbent.
+func (s *search) relax() (float64, bool) {
 	p := s.md.lp
 	for {
 		st, err := p.solve(s.incumbent+pruneTol, maxPivot)
 		if err != nil {
 			s.err = err
-			return
+			return 0, false
 		}
 		if st != lpOptimal {
-			return
+			return 0, false
 		}
 		if s.separate(false) > 0 {
 			continue
 		}
 		z := p.objective()
-		if z <= s.incumbent+pruneTol {
+		return z, z > s.incumbent+pruneTol
+	}
+}
+
+func (s *search) node() {
+	if !s.enter() {
+		return
+	}
+	p := s.md.lp
+	for {
+		z, ok := s.relax()
+		if !ok {
 			return
 		}
 		fixed := s.reducedCostFixing(z)
