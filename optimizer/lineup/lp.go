@@ -24,7 +24,6 @@ type lp struct {
 
 	colIdx [][]int32   // structural column j: row indices
 	colVal [][]float64 // structural column j: coefficients
-	rows   [][]rowEntry
 
 	c      []float64 // objective, len n+m (slacks 0)
 	lo, up []float64 // bounds, len n+m
@@ -85,6 +84,12 @@ func newLP(n int) *lp {
 	p := &lp{n: n, building: true}
 	p.colIdx = make([][]int32, n)
 	p.colVal = make([][]float64, n)
+	// one backing array each, so the first rows of every column need no growth
+	idx, val := make([]int32, 0, 8*n), make([]float64, 0, 8*n)
+	for j := range p.colIdx {
+		p.colIdx[j] = idx[8*j : 8*j : 8*j+8]
+		p.colVal[j] = val[8*j : 8*j : 8*j+8]
+	}
 	p.c = make([]float64, n)
 	p.lo = make([]float64, n)
 	p.up = make([]float64, n)
@@ -102,15 +107,14 @@ func newLP(n int) *lp {
 // new slack enters the basis, which keeps the basis dual feasible.
 func (p *lp) addRow(entries []rowEntry, lo, hi float64) int {
 	r := p.m
-	row := make([]rowEntry, 0, len(entries))
+	act := 0.0 // row activity at the current x
 	for _, e := range entries {
 		if e.v != 0 {
-			row = append(row, e)
 			p.colIdx[e.j] = append(p.colIdx[e.j], int32(r))
 			p.colVal[e.j] = append(p.colVal[e.j], e.v)
+			act += e.v * p.x[e.j]
 		}
 	}
-	p.rows = append(p.rows, row)
 	// slack s = b - a·x with b = hi (or lo for >= rows)
 	var b, slo, sup float64
 	switch {
@@ -125,11 +129,6 @@ func (p *lp) addRow(entries []rowEntry, lo, hi float64) int {
 	p.up = append(p.up, sup)
 	p.d = append(p.d, 0)
 	sIdx := p.n + r
-	// slack value from the current x
-	act := 0.0
-	for _, e := range row {
-		act += e.v * p.x[e.j]
-	}
 	p.x = append(p.x, b-act)
 	p.pos = append(p.pos, r)
 	p.basis = append(p.basis, sIdx)
@@ -145,8 +144,8 @@ func (p *lp) addRow(entries []rowEntry, lo, hi float64) int {
 		copy(nb[i*m:i*m+m-1], p.binv[i*(m-1):(i+1)*(m-1)])
 	}
 	last := nb[(m-1)*m:]
-	for _, e := range row {
-		if k := p.pos[e.j]; k >= 0 {
+	for _, e := range entries {
+		if k := p.pos[e.j]; k >= 0 && e.v != 0 {
 			// basic structural in row k
 			src := nb[k*m : k*m+m-1]
 			for t, v := range src {
