@@ -53,14 +53,21 @@ type Progress func(done, total int, phase string)
 // Select runs a portfolio request with inline players (resolve slate_id
 // before calling).
 func Select(ctx context.Context, req *schema.PortfolioRequest, progress Progress) (*schema.PortfolioSelection, error) {
-	return selectPortfolio(ctx, req, progress, true)
+	return selectPortfolio(ctx, req, progress, true, contest.Options{})
+}
+
+// SelectWith is Select with contest options: opts.Calibration, resolved by
+// the caller from the request's calibration_id, drives the simulated
+// outcomes as in contest.SimulateWith.
+func SelectWith(ctx context.Context, req *schema.PortfolioRequest, progress Progress, opts contest.Options) (*schema.PortfolioSelection, error) {
+	return selectPortfolio(ctx, req, progress, true, opts)
 }
 
 func validationError(field, reason, format string, args ...any) error {
 	return &schema.ValidationError{Errors: []schema.FieldError{{Field: field, Reason: reason, Message: fmt.Sprintf(format, args...)}}}
 }
 
-func selectPortfolio(ctx context.Context, req *schema.PortfolioRequest, progress Progress, lazy bool) (*schema.PortfolioSelection, error) {
+func selectPortfolio(ctx context.Context, req *schema.PortfolioRequest, progress Progress, lazy bool, opts contest.Options) (*schema.PortfolioSelection, error) {
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
@@ -128,7 +135,7 @@ func selectPortfolio(ctx context.Context, req *schema.PortfolioRequest, progress
 	if len(req.Field.Lineups) == 0 {
 		creq.Field.Size = req.FieldCount()
 	}
-	prep, err := contest.Prepare(ctx, creq)
+	prep, err := contest.PrepareWith(ctx, creq, opts)
 	if err != nil {
 		return nil, renameErrors(err)
 	}

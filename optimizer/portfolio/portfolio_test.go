@@ -75,7 +75,7 @@ func TestHandComputed(t *testing.T) {
 				req := handRequest()
 				req.Lineups = tc.lineups
 				req.Constraints = tc.caps
-				res, err := selectPortfolio(context.Background(), req, nil, lazy)
+				res, err := selectPortfolio(context.Background(), req, nil, lazy, contest.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -272,11 +272,11 @@ func TestMatchesContestSim(t *testing.T) {
 // TestLazyCloseToPlain compares the lazy greedy with the plain greedy.
 func TestLazyCloseToPlain(t *testing.T) {
 	req := generatedRequest(3, 20, 80, 500, 800, 8)
-	lazy, err := selectPortfolio(context.Background(), req, nil, true)
+	lazy, err := selectPortfolio(context.Background(), req, nil, true, contest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := selectPortfolio(context.Background(), req, nil, false)
+	plain, err := selectPortfolio(context.Background(), req, nil, false, contest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dfsopt/dfsopt/optimizer/calibrate"
 	"github.com/dfsopt/dfsopt/optimizer/contest"
+	"github.com/dfsopt/dfsopt/optimizer/portfolio"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
@@ -286,5 +287,46 @@ func TestContestSimJobAppliesCalibration(t *testing.T) {
 	req, _ = noCache.Decode(body("latest"))
 	if _, err := noCache.Run(ctx, req, func(int, int, string) {}); !errors.As(err, &ve) || ve.Errors[0].Field != "calibration_id" {
 		t.Errorf("no cache: %v", err)
+	}
+}
+
+func TestPortfolioJobAppliesCalibration(t *testing.T) {
+	ctx := context.Background()
+	cache := newCalibrations(t)
+	cal := nflCalibration()
+	if err := cache.Put(ctx, cal); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := Standard(WithCalibrations(cache)).Lookup(TypePortfolio)
+	body := func(ref string) []byte {
+		return []byte(`{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"lineups":1,"candidates":{"lineups":[` + alt + `,` + base + `]},` +
+			`"field":{"lineups":[` + base + `]},"contest":{"entry_fee":10,"payouts":[{"places":[1,1],"prize":18}]},"sims":400,"seed":5,"calibration_id":"` + ref + `"}`)
+	}
+	req, err := k.Decode(body("latest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := k.Run(ctx, req, func(int, int, string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := out.(*schema.PortfolioSelection)
+	want, err := portfolio.SelectWith(ctx, &req.Doc.(*PortfolioDoc).PortfolioRequest, nil, contest.Options{Calibration: cal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := portfolio.Select(ctx, &req.Doc.(*PortfolioDoc).PortfolioRequest, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Stats, want.Stats, plain.Stats = schema.PortfolioStats{}, schema.PortfolioStats{}, schema.PortfolioStats{}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("job result %+v, want the calibrated selection %+v", res.Entries, want.Entries)
+	}
+	if reflect.DeepEqual(res.Portfolio, plain.Portfolio) {
+		t.Errorf("calibrated and plain portfolios are identical (%+v): calibration not applied?", res.Portfolio)
+	}
+	if w := strings.Join(res.Warnings, "; "); strings.Contains(w, "not applied") {
+		t.Errorf("warnings %q", w)
 	}
 }

@@ -93,6 +93,10 @@ func runOwnership(ctx context.Context, r *OwnershipDoc, progress Progress) (*sch
 	return ownership.Project(ctx, &r.OwnershipRequest)
 }
 
-func runPortfolio(ctx context.Context, r *PortfolioDoc, progress Progress) (*schema.PortfolioSelection, error) {
-	return portfolio.Select(ctx, &r.PortfolioRequest, portfolio.Progress(progress))
+func (d *deps) runPortfolio(ctx context.Context, r *PortfolioDoc, progress Progress) (*schema.PortfolioSelection, error) {
+	cal, err := ResolveCalibration(ctx, d.calibrations, r.Sport, r.CalibrationID)
+	if err != nil {
+		return nil, err
+	}
+	return portfolio.SelectWith(ctx, &r.PortfolioRequest, portfolio.Progress(progress), contest.Options{Calibration: cal})
 }

@@ -34,7 +34,7 @@ func Standard(opts ...Option) *Registry {
 		Define[PortfolioDoc, schema.PortfolioSelection](Spec{
 			Type: TypePortfolio, Path: "/v1/portfolio", DefaultQueue: QueueDefault,
 			DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2,
-		}, func(r *PortfolioDoc) schema.JobOptions { return r.JobOptions }, runPortfolio),
+		}, func(r *PortfolioDoc) schema.JobOptions { return r.JobOptions }, d.runPortfolio),
 		calibrateKind(d),
 	)
 	if err != nil {
