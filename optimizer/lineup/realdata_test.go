@@ -113,3 +113,45 @@ func TestRealSlatesMatchCBC(t *testing.T) {
 		})
 	}
 }
+
+// TestSequenceMatchesCBCGivenOurLineups checks the sequential guarantee with
+// min_unique 3 on the real NFL main slate: for each i, CBC solves lineup i
+// given the optimizer's own lineups 1..i-1 and must find the same value
+// (ties may pick other players, so CBC's own sequence can drift).
+func TestSequenceMatchesCBCGivenOurLineups(t *testing.T) {
+	if !cbc.Available() {
+		t.Skip("SKIPPING: cbc (Debian coinor-cbc) not installed")
+	}
+	n := 15
+	if testing.Short() {
+		n = 4
+	}
+	s := loadSlate(t, "dk-nfl-2019-09-08/DKSalaries.csv", slate.DraftKings)
+	req := requestFor(s, n)
+	req.Constraints.MinUnique = 3
+	res, err := Optimize(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := slate.RulesFor(s.Site, s.Sport, s.Mode)
+	idx := map[string]int{}
+	for i := range s.Players {
+		idx[s.Players[i].ID] = i
+	}
+	p := &cbc.Problem{Rules: r, Players: s.Players, MinUnique: 3}
+	for i, lu := range res.Lineups {
+		sol, ok, err := cbc.Solve(context.Background(), p, t.TempDir())
+		if err != nil || !ok {
+			t.Fatalf("cbc lineup %d: ok=%v err=%v", i+1, ok, err)
+		}
+		if math.Abs(sol.Objective-lu.Projection) > 1e-4 {
+			t.Fatalf("lineup %d: optimizer %.4f, cbc given the same previous lineups %.4f", i+1, lu.Projection, sol.Objective)
+		}
+		var picks [][2]int
+		e := toEntry(r, lu)
+		for k, id := range e.ids {
+			picks = append(picks, [2]int{idx[id], e.slots[k]})
+		}
+		p.Previous = append(p.Previous, picks)
+	}
+}
