@@ -64,6 +64,7 @@ func New(d Deps) http.Handler {
 
 	started := time.Now()
 	r.GET("/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/openapi.json", serveOpenAPI)
 	r.GET("/health", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version, "uptime_seconds": int(time.Since(started).Seconds())})
 	})
