@@ -51,7 +51,13 @@ func New(t testing.TB) *Server {
 	}
 	if lookupEnv(EnvMode) != "mini" {
 		if bin, err := exec.LookPath("redis-server"); err == nil {
-			addr, err := startServer(t, bin)
+			// the free port can be taken between probing and binding: retry
+			var addr string
+			for try := 0; try < 3; try++ {
+				if addr, err = startServer(t, bin); err == nil {
+					break
+				}
+			}
 			if err != nil {
 				t.Fatalf("start redis-server: %v", err)
 			}
@@ -81,18 +87,20 @@ func startServer(t testing.TB, bin string) (string, error) {
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
-	t.Cleanup(func() {
+	stop := func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-	})
+	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if err := c.Ping(context.Background()).Err(); err == nil {
+			t.Cleanup(stop)
 			return addr, nil
-		} else if time.Now().After(deadline) {
+		} else if time.Now().After(deadline) || cmd.ProcessState != nil {
+			stop()
 			return "", fmt.Errorf("redis-server on %s did not answer: %w", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
