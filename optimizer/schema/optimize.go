@@ -121,19 +121,7 @@ type LateSwap struct {
 
 // Normalized returns the parsed site, sport and mode.
 func (r *OptimizeRequest) Normalized() (slate.Site, slate.Sport, slate.Mode, error) {
-	site, err := slate.ParseSite(r.Site)
-	if err != nil {
-		return "", "", "", err
-	}
-	sport, err := slate.ParseSport(r.Sport)
-	if err != nil {
-		return "", "", "", err
-	}
-	mode, err := slate.ParseMode(r.Mode)
-	if err != nil {
-		return "", "", "", err
-	}
-	return site, sport, mode, nil
+	return normalizedSSM(r.Site, r.Sport, r.Mode)
 }
 
 // Validate checks the request and returns a *ValidationError naming every

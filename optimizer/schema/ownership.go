@@ -32,19 +32,7 @@ type OwnershipRequest struct {
 
 // Normalized returns the parsed site, sport and mode.
 func (r *OwnershipRequest) Normalized() (slate.Site, slate.Sport, slate.Mode, error) {
-	site, err := slate.ParseSite(r.Site)
-	if err != nil {
-		return "", "", "", err
-	}
-	sport, err := slate.ParseSport(r.Sport)
-	if err != nil {
-		return "", "", "", err
-	}
-	mode, err := slate.ParseMode(r.Mode)
-	if err != nil {
-		return "", "", "", err
-	}
-	return site, sport, mode, nil
+	return normalizedSSM(r.Site, r.Sport, r.Mode)
 }
 
 // NormalizedContestType returns the contest type in canonical form ("gpp"
