@@ -176,7 +176,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("job %s: %+v", done.Status, done.Error)
 		}
 		st, _, b = e.do(t, "GET", "/v1/jobs/"+j.ID+"/result", adminKey, nil, nil)
-		if st != http.StatusUnprocessableEntity || !strings.Contains(string(b), "constraints.max_salary") || !strings.Contains(string(b), `"request_id"`) {
+		if st != http.StatusUnprocessableEntity || !strings.Contains(string(b), `"field":"constraints.max_salary"`) || !strings.Contains(string(b), `"request_id"`) {
 			t.Fatalf("result of an infeasible job: %d %s", st, b)
 		}
 	})

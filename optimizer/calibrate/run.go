@@ -57,17 +57,14 @@ type NotConvergedError struct {
 	Failed []string
 }
 
-// Error lists the first failing parameters.
+// Error names every failing parameter with its diagnostics.
 func (e *NotConvergedError) Error() string {
-	list := e.Failed
-	more := ""
-	if len(list) > 5 {
-		more = fmt.Sprintf(" (and %d more)", len(list)-5)
-		list = list[:5]
-	}
-	return fmt.Sprintf("calibrate: chains did not converge (R-hat <= %.2f and ESS >= %.0f required): %s%s; run more draws or warmup",
-		MaxRhat, MinESS, strings.Join(list, ", "), more)
+	return fmt.Sprintf("calibration did not converge (every parameter needs R-hat <= %.2f and bulk and tail ESS >= %.0f); failed: %s; run more draws or warmup",
+		MaxRhat, MinESS, strings.Join(e.Failed, ", "))
 }
+
+// JobCode is the failure code of a calibrate job that did not converge.
+func (e *NotConvergedError) JobCode() string { return "not_converged" }
 
 // Run fits the calibration model to req.Rows and returns the result
 // document. progress, when not nil, receives the MCMC iterations done and

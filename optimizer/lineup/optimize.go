@@ -547,3 +547,17 @@ func matchSlots(members []column, slots int) []int {
 	}
 	return slotOf
 }
+
+// JobCode is the failure code of an optimize job no lineup satisfies.
+func (e *InfeasibleError) JobCode() string { return "infeasible" }
+
+// FieldErrors names the conflicting rules as request fields, one error
+// each (reason "conflict"), for the failed job's error details.
+func (e *InfeasibleError) FieldErrors() []schema.FieldError {
+	out := make([]schema.FieldError, 0, len(e.Rules))
+	for _, r := range e.Rules {
+		out = append(out, schema.FieldError{Field: r, Reason: schema.ReasonConflict,
+			Message: "no lineup satisfies the request with " + r + ": " + e.Reason})
+	}
+	return out
+}

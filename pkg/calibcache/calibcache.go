@@ -29,6 +29,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 )
 
@@ -41,11 +42,11 @@ const (
 
 // Latest is the calibration reference meaning "the most recent calibration
 // of the request's sport".
-const Latest = "latest"
+const Latest = job.LatestCalibration
 
 // ErrNotFound: no such calibration in the cache (never stored, expired or
 // evicted), or no calibration at all for the sport.
-var ErrNotFound = errors.New("calibration not found")
+var ErrNotFound = job.ErrCalibrationNotFound
 
 // Cache stores calibrate results in Redis. It is safe for concurrent use.
 type Cache struct {

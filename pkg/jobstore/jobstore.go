@@ -9,12 +9,15 @@ package jobstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/dfsopt/dfsopt/optimizer/schema"
 )
 
 // KeyPrefix starts every Redis key dfsopt writes.
@@ -54,10 +57,13 @@ type Progress struct {
 	Phase string `json:"phase,omitempty"`
 }
 
-// JobError is why a job failed or was canceled.
+// JobError is why a job failed or was canceled. Details name the fields of
+// the request that made it fail (for code invalid_request), as the
+// gateway's 422 answers at submission do.
 type JobError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string              `json:"code"`
+	Message string              `json:"message"`
+	Details []schema.FieldError `json:"details,omitempty"`
 }
 
 // Job is a job record: the status document of the HTTP API.
@@ -79,6 +85,12 @@ type Job struct {
 	Owner string `json:"-"`
 	// Attempts counts the times a worker started the job.
 	Attempts int `json:"-"`
+	// Deadline is when the job's time is up: set when a worker first
+	// starts it (start + the job's timeout) and kept across retries and
+	// fanned-out chunks.
+	Deadline *time.Time `json:"-"`
+	// Chunks is the number of chunk tasks of a fanned-out job (0: none).
+	Chunks int `json:"-"`
 }
 
 // Store reads and writes job records and results.
@@ -101,6 +113,12 @@ func JobKey(id string) string { return KeyPrefix + "job:" + id }
 
 // ResultKey returns the Redis key of a job's result document.
 func ResultKey(id string) string { return KeyPrefix + "result:" + id }
+
+// SubmittingKey is the sorted set of jobs whose record was created but whose
+// task is not known to be enqueued yet, scored by creation time (unix ms).
+// A gateway that stalls or dies between the two leaves its job here, and
+// Orphans finds it.
+const SubmittingKey = KeyPrefix + "submitting"
 
 // OwnerKey returns the Redis key of a principal's job index (a sorted set
 // of job ids by creation time).
@@ -128,6 +146,8 @@ func (s *Store) Create(ctx context.Context, j *Job) error {
 		p.ZAdd(ctx, owner, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
 		p.ZRemRangeByScore(ctx, owner, "-inf", strconv.FormatInt(now.Add(-s.ttl).UnixMilli(), 10))
 		p.Expire(ctx, owner, s.ttl)
+		p.ZAdd(ctx, SubmittingKey, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
+		p.Expire(ctx, SubmittingKey, s.ttl)
 		return nil
 	})
 	if err != nil {
@@ -136,11 +156,55 @@ func (s *Store) Create(ctx context.Context, j *Job) error {
 	return nil
 }
 
+// Enqueued records that a created job's task is on its queue.
+func (s *Store) Enqueued(ctx context.Context, id string) error {
+	if err := s.rdb.ZRem(ctx, SubmittingKey, id).Err(); err != nil {
+		return fmt.Errorf("mark job %s enqueued: %w", id, err)
+	}
+	return nil
+}
+
+// Orphans returns the jobs created before cutoff whose enqueue was never
+// confirmed (see SubmittingKey), oldest first, at most limit.
+func (s *Store) Orphans(ctx context.Context, cutoff time.Time, limit int) ([]string, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: SubmittingKey, ByScore: true,
+		Start: "-inf", Stop: strconv.FormatInt(cutoff.UnixMilli(), 10), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list unconfirmed submissions: %w", err)
+	}
+	return ids, nil
+}
+
+var failQueuedScript = redis.NewScript(`
+redis.call('ZREM', KEYS[2], ARGV[6])
+local s = redis.call('HGET', KEYS[1], 'status')
+if not s then return '' end
+if s ~= 'queued' then return s end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'error_code', ARGV[1], 'error_message', ARGV[2],
+  'finished_at', ARGV[3], 'expires_at', ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 'failed'`)
+
+// FailOrphan settles a job found by Orphans whose task is not on any queue:
+// a job still queued is failed with e (a job a worker already started is
+// left alone), and the job leaves the submitting set. It returns the
+// job's status afterwards.
+func (s *Store) FailOrphan(ctx context.Context, id string, e JobError) (Status, error) {
+	now := s.now()
+	st, err := s.run(ctx, failQueuedScript, "fail orphan", id, []string{JobKey(id), SubmittingKey},
+		e.Code, e.Message, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout), id)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil // expired or deleted: already out of the set
+	}
+	return st, err
+}
+
 // Delete removes a job record that never got queued (enqueue failed).
 func (s *Store) Delete(ctx context.Context, id, owner string) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, JobKey(id))
 		p.ZRem(ctx, OwnerKey(owner), id)
+		p.ZRem(ctx, SubmittingKey, id)
 		return nil
 	})
 	if err != nil {
@@ -227,23 +291,39 @@ func (s *Store) Result(ctx context.Context, id string) ([]byte, error) {
 
 var startScript = redis.NewScript(`
 local s = redis.call('HGET', KEYS[1], 'status')
-if not s then return '' end
+if not s then return {''} end
 if s == 'queued' or s == 'running' then
   redis.call('HSET', KEYS[1], 'status', 'running')
   redis.call('HINCRBY', KEYS[1], 'attempts', 1)
   if redis.call('HEXISTS', KEYS[1], 'started_at') == 0 then
-    redis.call('HSET', KEYS[1], 'started_at', ARGV[1])
+    redis.call('HSET', KEYS[1], 'started_at', ARGV[1], 'deadline', ARGV[2])
   end
-  return 'running'
+  return {'running', redis.call('HGET', KEYS[1], 'deadline') or ARGV[2]}
 end
-return s`)
+return {s, redis.call('HGET', KEYS[1], 'deadline') or ''}`)
 
 // Start marks a job running (again, on a re-delivery) and returns its
-// status afterwards: StatusRunning when the caller should compute, a final
-// status when there is nothing left to do. ErrNotFound when the record has
-// expired or never existed.
-func (s *Store) Start(ctx context.Context, id string) (Status, error) {
-	return s.run(ctx, startScript, "start", id, []string{JobKey(id)}, s.now().Format(timeLayout))
+// status afterwards (StatusRunning when the caller should compute, a final
+// status when there is nothing left to do) and its deadline. The first
+// start sets the deadline to now + limit; later starts (retries, chunks of
+// a fanned-out job) keep it, so a job has one time limit however often it
+// runs. ErrNotFound when the record has expired or never existed.
+func (s *Store) Start(ctx context.Context, id string, limit time.Duration) (Status, time.Time, error) {
+	now := s.now()
+	v, err := startScript.Run(ctx, s.rdb, []string{JobKey(id)}, now.Format(timeLayout), now.Add(limit).Format(timeLayout)).StringSlice()
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("start job %s: %w", id, err)
+	}
+	if len(v) == 0 || v[0] == "" {
+		return "", time.Time{}, ErrNotFound
+	}
+	var deadline time.Time
+	if len(v) > 1 && v[1] != "" {
+		if deadline, err = time.Parse(timeLayout, v[1]); err != nil {
+			return "", time.Time{}, fmt.Errorf("start job %s: bad deadline %q: %w", id, v[1], err)
+		}
+	}
+	return Status(v[0]), deadline, nil
 }
 
 var progressScript = redis.NewScript(`
@@ -286,17 +366,25 @@ local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return '' end
 if s ~= 'running' and s ~= 'queued' then return s end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'error_code', ARGV[1], 'error_message', ARGV[2],
-  'finished_at', ARGV[3], 'expires_at', ARGV[5])
+  'finished_at', ARGV[3], 'expires_at', ARGV[5], 'error_details', ARGV[6])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 return 'failed'`)
 
-// Fail marks a job failed with an error code and message, unless it is
-// already final; it returns the final status.
+// Fail marks a job failed with an error code, message and field details,
+// unless it is already final; it returns the final status.
 func (s *Store) Fail(ctx context.Context, id, owner string, e JobError) (Status, error) {
 	now := s.now()
+	details := ""
+	if len(e.Details) > 0 {
+		b, err := json.Marshal(e.Details)
+		if err != nil {
+			return "", fmt.Errorf("fail job %s: encode details: %w", id, err)
+		}
+		details = string(b)
+	}
 	return s.run(ctx, failScript, "fail", id, []string{JobKey(id), OwnerKey(owner)},
-		e.Code, e.Message, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
+		e.Code, e.Message, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout), details)
 }
 
 var cancelScript = redis.NewScript(`
@@ -362,6 +450,8 @@ func parseJob(m map[string]string) (*Job, error) {
 		j.ExpiresAt = *t
 	}
 	j.StartedAt = parseTime("started_at")
+	j.Deadline = parseTime("deadline")
+	j.Chunks, _ = strconv.Atoi(m["chunks"])
 	j.FinishedAt = parseTime("finished_at")
 	j.Progress.Done, _ = strconv.Atoi(m["progress_done"])
 	j.Progress.Total, _ = strconv.Atoi(m["progress_total"])
@@ -369,6 +459,11 @@ func parseJob(m map[string]string) (*Job, error) {
 	j.Attempts, _ = strconv.Atoi(m["attempts"])
 	if c := m["error_code"]; c != "" {
 		j.Error = &JobError{Code: c, Message: m["error_message"]}
+		if d := m["error_details"]; d != "" {
+			if derr := json.Unmarshal([]byte(d), &j.Error.Details); derr != nil && err == nil {
+				err = fmt.Errorf("job %s: bad error details: %w", j.ID, derr)
+			}
+		}
 	}
 	return j, err
 }

@@ -47,7 +47,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("bob reads alice's job: %v", err)
 	}
 
-	st, err := s.Start(ctx, "j1")
+	st, _, err := s.Start(ctx, "j1", time.Minute)
 	if err != nil || st != StatusRunning {
 		t.Fatalf("start: %s %v", st, err)
 	}
@@ -77,7 +77,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("result key TTL %s", d)
 	}
 	// A re-delivered task finds the job final and does nothing.
-	if st, _ := s.Start(ctx, "j1"); st != StatusSucceeded {
+	if st, _, _ := s.Start(ctx, "j1", time.Minute); st != StatusSucceeded {
 		t.Fatalf("restart of a finished job: %s", st)
 	}
 	if _, err := s.Cancel(ctx, "j1", "alice"); !errors.Is(err, ErrFinished) {
@@ -93,7 +93,7 @@ func TestCancel(t *testing.T) {
 	s, _ := newStore(t)
 	create(t, s, "q", "alice")
 	create(t, s, "r", "alice")
-	if _, err := s.Start(ctx, "r"); err != nil {
+	if _, _, err := s.Start(ctx, "r", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -128,7 +128,7 @@ func TestCancel(t *testing.T) {
 	if j.Error == nil || j.Error.Code != "canceled" || j.FinishedAt == nil {
 		t.Fatalf("canceled job: %+v", j)
 	}
-	if st, _ := s.Start(ctx, "q"); st != StatusCanceled {
+	if st, _, _ := s.Start(ctx, "q", time.Minute); st != StatusCanceled {
 		t.Fatalf("a canceled queued job started: %s", st)
 	}
 }
@@ -176,7 +176,7 @@ func TestDelete(t *testing.T) {
 	if _, err := s.Get(ctx, "d"); !errors.Is(err, ErrNotFound) {
 		t.Fatal(err)
 	}
-	if _, err := s.Start(ctx, "d"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.Start(ctx, "d", time.Minute); !errors.Is(err, ErrNotFound) {
 		t.Fatal(err)
 	}
 }
@@ -203,7 +203,7 @@ func BenchmarkLifecycle(b *testing.B) {
 		if err := s.Create(ctx, &Job{ID: id, Type: "optimize", Queue: "default", Owner: "alice"}); err != nil {
 			b.Fatal(err)
 		}
-		_, _ = s.Start(ctx, id)
+		_, _, _ = s.Start(ctx, id, time.Minute)
 		_, _ = s.SetProgress(ctx, id, Progress{Done: 1, Total: 1})
 		if _, err := s.Succeed(ctx, id, "alice", result); err != nil {
 			b.Fatal(err)

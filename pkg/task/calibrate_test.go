@@ -15,6 +15,7 @@ import (
 	"github.com/dfsopt/dfsopt/optimizer/calibrate"
 	"github.com/dfsopt/dfsopt/optimizer/contest"
 	"github.com/dfsopt/dfsopt/optimizer/portfolio"
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
@@ -44,7 +45,7 @@ func newCalibrations(t *testing.T) *calibcache.Cache {
 }
 
 func TestCalibrateKind(t *testing.T) {
-	k, ok := Standard().Lookup(TypeCalibrate)
+	k, ok := Standard(job.Services{}).Lookup(TypeCalibrate)
 	if !ok || k.Path != "/v1/calibrate" || k.DefaultQueue != QueueLow || k.DefaultTimeout != time.Hour {
 		t.Fatalf("calibrate kind: %+v", k)
 	}
@@ -65,11 +66,18 @@ func TestCalibrateKind(t *testing.T) {
 func TestRunCalibrateCache(t *testing.T) {
 	ctx := context.Background()
 	cache := newCalibrations(t)
-	d := newDeps([]Option{WithCalibrations(cache)})
+	k, _ := Standard(job.Services{Calibrations: cache}).Lookup(TypeCalibrate)
+	run := func(ctx context.Context, r *schema.CalibrateRequest, p job.Progress) (*schema.CalibrateResult, error) {
+		res, err := k.Run(ctx, &job.Request{Doc: &job.CalibrateDoc{CalibrateRequest: *r}}, p)
+		if err != nil {
+			return nil, err
+		}
+		return res.(*schema.CalibrateResult), nil
+	}
 	noProgress := func(int, int, string) {}
 
 	thin := &schema.CalibrateRequest{Sport: "nfl", Rows: historyRows(10)}
-	_, err := d.runCalibrate(ctx, thin, noProgress)
+	_, err := run(ctx, thin, noProgress)
 	var ve *schema.ValidationError
 	if !errors.As(err, &ve) || ve.Errors[0].Field != "rows" {
 		t.Fatalf("thin data: %v", err)
@@ -81,7 +89,7 @@ func TestRunCalibrateCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	var phase string
-	res, err := d.runCalibrate(ctx, thin, func(_, _ int, p string) { phase = p })
+	res, err := run(ctx, thin, func(_, _ int, p string) { phase = p })
 	if err != nil || res.CalibrationID != id || phase != "cached" {
 		t.Fatalf("cached: %+v %v %q", res, err, phase)
 	}
@@ -91,7 +99,7 @@ func TestRunCalibrateCache(t *testing.T) {
 		short.Rows[i].Position = map[string]string{"QB": "PG", "WR": "C"}[short.Rows[i].Position]
 	}
 	var iters int
-	_, err = d.runCalibrate(ctx, short, func(done, _ int, p string) { iters = done })
+	_, err = run(ctx, short, func(done, _ int, p string) { iters = done })
 	var nc *calibrate.NotConvergedError
 	if !errors.As(err, &nc) || len(nc.Failed) == 0 || iters == 0 {
 		t.Fatalf("short run: %v (progress %d)", err, iters)
@@ -110,7 +118,7 @@ func TestResolveCalibration(t *testing.T) {
 	}
 	tests := []struct {
 		name        string
-		c           Calibrations
+		c           job.Calibrations
 		sport, ref  string
 		want        string
 		invalid     bool
@@ -126,7 +134,7 @@ func TestResolveCalibration(t *testing.T) {
 		{"cache down", brokenCalibrations{}, "nfl", "latest", "", false, true},
 	}
 	for _, tt := range tests {
-		got, err := ResolveCalibration(ctx, tt.c, tt.sport, tt.ref)
+		got, err := job.ResolveCalibration(ctx, tt.c, tt.sport, tt.ref)
 		var ve *schema.ValidationError
 		switch {
 		case tt.invalid:
@@ -134,7 +142,7 @@ func TestResolveCalibration(t *testing.T) {
 				t.Errorf("%s: %v, want a validation error on calibration_id", tt.name, err)
 			}
 		case tt.transientEr:
-			if !IsTransient(err) {
+			if !job.IsTransient(err) {
 				t.Errorf("%s: %v, want transient", tt.name, err)
 			}
 		case err != nil:
@@ -187,7 +195,7 @@ func TestSimulateJobAppliesCalibration(t *testing.T) {
 		t.Fatal(err)
 	}
 	model, _ := calibrate.NewModel(cal)
-	k, _ := Standard(WithCalibrations(cache)).Lookup(TypeSimulate)
+	k, _ := Standard(job.Services{Calibrations: cache}).Lookup(TypeSimulate)
 	var players []struct {
 		ID         string   `json:"id"`
 		Positions  []string `json:"positions"`
@@ -243,7 +251,7 @@ func TestContestSimJobAppliesCalibration(t *testing.T) {
 	if err := cache.Put(ctx, cal); err != nil {
 		t.Fatal(err)
 	}
-	k, _ := Standard(WithCalibrations(cache)).Lookup(TypeContestSim)
+	k, _ := Standard(job.Services{Calibrations: cache}).Lookup(TypeContestSim)
 	body := func(ref string) []byte {
 		return []byte(`{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"entries":[` + alt + `],"field":{"lineups":[` + base + `]},` +
 			`"contest":{"entry_fee":10,"payouts":[{"places":[1,1],"prize":18}]},"sims":400,"seed":5,"calibration_id":"` + ref + `"}`)
@@ -259,7 +267,7 @@ func TestContestSimJobAppliesCalibration(t *testing.T) {
 			t.Fatalf("%s: %v", ref, err)
 		}
 		res := out.(*schema.ContestSimResult)
-		want, err := contest.SimulateWith(ctx, &req.Doc.(*ContestSimDoc).ContestSimRequest, nil, contest.Options{Calibration: cal})
+		want, err := contest.SimulateWith(ctx, &req.Doc.(*job.ContestSimDoc).ContestSimRequest, nil, contest.Options{Calibration: cal})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +291,7 @@ func TestContestSimJobAppliesCalibration(t *testing.T) {
 	if _, err := k.Run(ctx, req, func(int, int, string) {}); !errors.As(err, &ve) || ve.Errors[0].Field != "calibration_id" {
 		t.Errorf("unknown calibration: %v", err)
 	}
-	noCache, _ := Standard().Lookup(TypeContestSim)
+	noCache, _ := Standard(job.Services{}).Lookup(TypeContestSim)
 	req, _ = noCache.Decode(body("latest"))
 	if _, err := noCache.Run(ctx, req, func(int, int, string) {}); !errors.As(err, &ve) || ve.Errors[0].Field != "calibration_id" {
 		t.Errorf("no cache: %v", err)
@@ -297,7 +305,7 @@ func TestPortfolioJobAppliesCalibration(t *testing.T) {
 	if err := cache.Put(ctx, cal); err != nil {
 		t.Fatal(err)
 	}
-	k, _ := Standard(WithCalibrations(cache)).Lookup(TypePortfolio)
+	k, _ := Standard(job.Services{Calibrations: cache}).Lookup(TypePortfolio)
 	body := func(ref string) []byte {
 		return []byte(`{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"lineups":1,"candidates":{"lineups":[` + alt + `,` + base + `]},` +
 			`"field":{"lineups":[` + base + `]},"contest":{"entry_fee":10,"payouts":[{"places":[1,1],"prize":18}]},"sims":400,"seed":5,"calibration_id":"` + ref + `"}`)
@@ -311,11 +319,11 @@ func TestPortfolioJobAppliesCalibration(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := out.(*schema.PortfolioSelection)
-	want, err := portfolio.SelectWith(ctx, &req.Doc.(*PortfolioDoc).PortfolioRequest, nil, contest.Options{Calibration: cal})
+	want, err := portfolio.SelectWith(ctx, &req.Doc.(*job.PortfolioDoc).PortfolioRequest, nil, contest.Options{Calibration: cal})
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := portfolio.Select(ctx, &req.Doc.(*PortfolioDoc).PortfolioRequest, nil)
+	plain, err := portfolio.Select(ctx, &req.Doc.(*job.PortfolioDoc).PortfolioRequest, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

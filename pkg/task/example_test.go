@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
@@ -28,18 +29,23 @@ type echoResult struct {
 	Text string `json:"text"`
 }
 
-// A new job type is one Kind: the gateway serves it on Path, validates with
-// the document's Validate, and the worker runs its compute function.
-func ExampleDefine() {
-	echo := task.Define[echoRequest, echoResult](task.Spec{
-		Type: "echo", Path: "/v1/echo", DefaultQueue: task.QueueLow,
-		DefaultTimeout: time.Minute, MaxTimeout: 10 * time.Minute, MaxRetry: 1,
-	}, func(r *echoRequest) schema.JobOptions { return r.JobOptions },
-		func(ctx context.Context, r *echoRequest, progress task.Progress) (*echoResult, error) {
+// A new job type is one compute kind (job.Define) plus its limits: the
+// gateway serves it on its path, validates with the document's Validate,
+// and the worker runs its compute function on its queue and time limit.
+func ExampleNewRegistry() {
+	echo := job.Define[echoRequest, echoResult]("echo", "/v1/echo",
+		func(r *echoRequest) schema.JobOptions { return r.JobOptions },
+		func(ctx context.Context, r *echoRequest, progress job.Progress) (*echoResult, error) {
 			progress(1, 1, "echoing")
 			return &echoResult{Text: r.Text}, nil
 		})
-	reg, err := task.NewRegistry(echo)
+	kinds, err := job.NewRegistry(echo)
+	if err != nil {
+		panic(err)
+	}
+	reg, err := task.NewRegistry(kinds, map[string]task.Limits{
+		"echo": {DefaultQueue: task.QueueLow, DefaultTimeout: time.Minute, MaxTimeout: 10 * time.Minute, MaxRetry: 1},
+	})
 	if err != nil {
 		panic(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 )
 
@@ -60,7 +61,7 @@ func TestSimulationKinds(t *testing.T) {
 				}
 			}},
 	}
-	reg := Standard()
+	reg := Standard(job.Services{})
 	for _, tc := range cases {
 		t.Run(tc.typ, func(t *testing.T) {
 			k, ok := reg.Lookup(tc.typ)

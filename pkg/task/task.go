@@ -1,14 +1,14 @@
 // Package task provides the contract between the gateway and the workers:
-// task type names, queue names, the task payload, and the registry of job
-// kinds (request decoding and validation, compute function, timeouts and
-// default queue) that both sides dispatch through.
+// task type names, queue names, the task payload, and the service limits of
+// every job kind (default queue, timeouts, retries) on top of the compute
+// kinds of optimizer/job.
 //
-// Adding a job type is one Kind in Standard: the gateway then accepts it on
-// Kind.Path and the worker runs it.
+// Adding a job type is one compute kind in job.Standard plus one row of
+// limits in Standard here: the gateway then accepts it on its path and the
+// worker runs it.
 package task
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,12 +16,18 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 )
 
-// Task types.
+// Task types (the job types of optimizer/job).
 const (
-	TypeOptimize = "optimize"
+	TypeOptimize   = job.TypeOptimize
+	TypeSimulate   = job.TypeSimulate
+	TypeContestSim = job.TypeContestSim
+	TypeOwnership  = job.TypeOwnership
+	TypePortfolio  = job.TypePortfolio
+	TypeCalibrate  = job.TypeCalibrate
 )
 
 // Queue names, highest priority first.
@@ -63,23 +69,8 @@ func DecodePayload(b []byte) (*Payload, error) {
 	return &p, nil
 }
 
-// Progress receives a running job's progress.
-type Progress func(done, total int, phase string)
-
-// Request is a decoded, validated request document of some kind.
-type Request struct {
-	// Doc is the typed document (e.g. *schema.OptimizeRequest).
-	Doc any
-	// Options are the document's job options (priority, timeout, webhook).
-	Options schema.JobOptions
-}
-
-// Kind describes one job type.
-type Kind struct {
-	// Type is the Asynq task type and the job's "type".
-	Type string
-	// Path is the submit route (e.g. "/v1/optimize").
-	Path string
+// Limits are the service limits of a job kind.
+type Limits struct {
 	// DefaultQueue is used when the request names no priority.
 	DefaultQueue string
 	// DefaultTimeout bounds the compute when the request gives no
@@ -87,15 +78,16 @@ type Kind struct {
 	DefaultTimeout, MaxTimeout time.Duration
 	// MaxRetry is how often a transient failure is retried.
 	MaxRetry int
-	// Decode parses and validates a request document; errors are
-	// *schema.ValidationError naming the field.
-	Decode func(body []byte) (*Request, error)
-	// Run computes the result document of a decoded request.
-	Run func(ctx context.Context, req *Request, progress Progress) (any, error)
+}
+
+// Kind is a compute kind with its service limits.
+type Kind struct {
+	*job.Kind
+	Limits
 }
 
 // Queue returns the queue a request goes to.
-func (k *Kind) Queue(r *Request) string {
+func (k *Kind) Queue(r *job.Request) string {
 	if r.Options.Priority != "" {
 		return r.Options.Priority
 	}
@@ -103,7 +95,7 @@ func (k *Kind) Queue(r *Request) string {
 }
 
 // Timeout returns the compute time limit of a request.
-func (k *Kind) Timeout(r *Request) time.Duration {
+func (k *Kind) Timeout(r *job.Request) time.Duration {
 	d := k.DefaultTimeout
 	if s := r.Options.TimeoutSeconds; s > 0 {
 		d = time.Duration(s) * time.Second
@@ -113,7 +105,7 @@ func (k *Kind) Timeout(r *Request) time.Duration {
 
 // NewTask builds the Asynq task of a job: task id = job id (so a job is
 // enqueued at most once), explicit timeout, retry limit and queue.
-func (k *Kind) NewTask(p *Payload, r *Request) (*asynq.Task, error) {
+func (k *Kind) NewTask(p *Payload, r *job.Request) (*asynq.Task, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode task payload: %w", err)
@@ -126,75 +118,34 @@ func (k *Kind) NewTask(p *Payload, r *Request) (*asynq.Task, error) {
 	), nil
 }
 
-// Spec is the static part of a Kind, for Define.
-type Spec struct {
-	// Type, Path and DefaultQueue are as in Kind.
-	Type, Path, DefaultQueue string
-	// DefaultTimeout and MaxTimeout bound the compute, as in Kind.
-	DefaultTimeout, MaxTimeout time.Duration
-	// MaxRetry is as in Kind.
-	MaxRetry int
-}
-
-// Define builds a Kind from a typed request document (decoded with
-// schema.Decode, checked with its Validate method), a function returning its
-// job options, and a typed compute function.
-func Define[Req any, Res any, PReq interface {
-	*Req
-	Validate() error
-}](s Spec, options func(PReq) schema.JobOptions, run func(context.Context, PReq, Progress) (*Res, error)) Kind {
-	return Kind{
-		Type: s.Type, Path: s.Path, DefaultQueue: s.DefaultQueue,
-		DefaultTimeout: s.DefaultTimeout, MaxTimeout: s.MaxTimeout, MaxRetry: s.MaxRetry,
-		Decode: func(body []byte) (*Request, error) {
-			doc := PReq(new(Req))
-			if err := schema.DecodeBytes(body, doc); err != nil {
-				return nil, err
-			}
-			if err := doc.Validate(); err != nil {
-				return nil, err
-			}
-			return &Request{Doc: doc, Options: options(doc)}, nil
-		},
-		Run: func(ctx context.Context, r *Request, progress Progress) (any, error) {
-			doc, ok := r.Doc.(PReq)
-			if !ok {
-				return nil, fmt.Errorf("%s: request is %T", s.Type, r.Doc)
-			}
-			return run(ctx, doc, progress)
-		},
-	}
-}
-
-// Registry is the set of job kinds, by type.
+// Registry is the set of job kinds with their limits, by type.
 type Registry struct {
 	kinds []*Kind
 	byTyp map[string]*Kind
-	// calibrations is the calibration cache of Standard's compute
-	// functions (nil without WithCalibrations).
-	calibrations Calibrations
 }
 
-// NewRegistry checks and indexes kinds.
-func NewRegistry(kinds ...Kind) (*Registry, error) {
-	r := &Registry{byTyp: make(map[string]*Kind, len(kinds))}
-	for i := range kinds {
-		k := &kinds[i]
+// NewRegistry joins the compute kinds of reg with their limits; every kind
+// needs limits, and limits need a kind.
+func NewRegistry(reg *job.Registry, limits map[string]Limits) (*Registry, error) {
+	r := &Registry{byTyp: make(map[string]*Kind, len(limits))}
+	for _, jk := range reg.Kinds() {
+		l, ok := limits[jk.Type]
 		switch {
-		case k.Type == "" || k.Path == "":
-			return nil, fmt.Errorf("task kind %d: type and path are required", i)
-		case k.Decode == nil || k.Run == nil:
-			return nil, fmt.Errorf("task kind %s: decode and run are required", k.Type)
-		case k.DefaultTimeout <= 0 || k.MaxTimeout < k.DefaultTimeout:
-			return nil, fmt.Errorf("task kind %s: needs 0 < default timeout <= max timeout", k.Type)
-		case k.DefaultQueue != QueueCritical && k.DefaultQueue != QueueDefault && k.DefaultQueue != QueueLow:
-			return nil, fmt.Errorf("task kind %s: unknown default queue %q", k.Type, k.DefaultQueue)
+		case !ok:
+			return nil, fmt.Errorf("task kind %s: no limits", jk.Type)
+		case l.DefaultTimeout <= 0 || l.MaxTimeout < l.DefaultTimeout:
+			return nil, fmt.Errorf("task kind %s: needs 0 < default timeout <= max timeout", jk.Type)
+		case l.DefaultQueue != QueueCritical && l.DefaultQueue != QueueDefault && l.DefaultQueue != QueueLow:
+			return nil, fmt.Errorf("task kind %s: unknown default queue %q", jk.Type, l.DefaultQueue)
+		case l.MaxRetry < 0:
+			return nil, fmt.Errorf("task kind %s: negative retries", jk.Type)
 		}
-		if _, dup := r.byTyp[k.Type]; dup {
-			return nil, fmt.Errorf("task kind %s registered twice", k.Type)
-		}
+		k := &Kind{Kind: jk, Limits: l}
 		r.byTyp[k.Type] = k
 		r.kinds = append(r.kinds, k)
+	}
+	if len(r.kinds) != len(limits) {
+		return nil, errors.New("task kinds: limits given for a type that has no compute kind")
 	}
 	return r, nil
 }
@@ -205,32 +156,34 @@ func (r *Registry) Lookup(typ string) (*Kind, bool) {
 	return k, ok
 }
 
-// Calibrations returns the calibration cache the registry's compute
-// functions resolve calibration_id with (WithCalibrations of Standard), or
-// nil. The contest_sim fan-out uses it to resolve a job's calibration once
-// and pin it for every chunk.
-func (r *Registry) Calibrations() Calibrations { return r.calibrations }
-
 // Kinds returns the kinds in registration order.
 func (r *Registry) Kinds() []*Kind { return r.kinds }
 
-// transientError marks an error worth retrying.
-type transientError struct{ err error }
-
-func (e *transientError) Error() string { return e.err.Error() }
-func (e *transientError) Unwrap() error { return e.err }
-
-// Transient marks err as transient: the worker retries the task. Errors a
-// compute function returns are otherwise final.
-func Transient(err error) error {
-	if err == nil {
-		return nil
+// Standard returns the registry of every dfsopt job type with its limits,
+// computing with the given services (the worker gives the calibration
+// cache; the gateway, which only decodes and validates, gives none).
+func Standard(s job.Services) *Registry {
+	r, err := NewRegistry(job.Standard(s), StandardLimits())
+	if err != nil {
+		panic(err) // A programming error in the table; caught by tests.
 	}
-	return &transientError{err: err}
+	return r
 }
 
-// IsTransient reports whether err was marked with Transient.
-func IsTransient(err error) bool {
-	var t *transientError
-	return errors.As(err, &t)
+// CalibrateTimeout bounds calibrate jobs: MCMC on a season of history
+// takes minutes, so calibrations run on the low queue with a long explicit
+// timeout (Asynq's 30-minute default would otherwise apply).
+const CalibrateTimeout = time.Hour
+
+// StandardLimits returns the limits of every job type. Contest runs are
+// time-sensitive (before lock): critical queue.
+func StandardLimits() map[string]Limits {
+	return map[string]Limits{
+		TypeOptimize:   {DefaultQueue: QueueDefault, DefaultTimeout: 5 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 3},
+		TypeSimulate:   {DefaultQueue: QueueDefault, DefaultTimeout: 5 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2},
+		TypeContestSim: {DefaultQueue: QueueCritical, DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2},
+		TypeOwnership:  {DefaultQueue: QueueDefault, DefaultTimeout: time.Minute, MaxTimeout: 10 * time.Minute, MaxRetry: 3},
+		TypePortfolio:  {DefaultQueue: QueueDefault, DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2},
+		TypeCalibrate:  {DefaultQueue: QueueLow, DefaultTimeout: CalibrateTimeout, MaxTimeout: CalibrateTimeout, MaxRetry: 2},
+	}
 }

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 )
 
 func TestStandardRegistry(t *testing.T) {
-	r := Standard()
+	r := Standard(job.Services{})
 	k, ok := r.Lookup(TypeOptimize)
 	if !ok || k.Path != "/v1/optimize" || k.DefaultQueue != QueueDefault || k.MaxTimeout < k.DefaultTimeout {
 		t.Fatalf("optimize kind: %+v", k)
@@ -23,33 +24,39 @@ func TestStandardRegistry(t *testing.T) {
 }
 
 func TestNewRegistryRejects(t *testing.T) {
-	ok := Kind{Type: "x", Path: "/v1/x", DefaultQueue: QueueLow, DefaultTimeout: time.Second, MaxTimeout: time.Second,
-		Decode: func([]byte) (*Request, error) { return nil, nil },
-		Run:    func(context.Context, *Request, Progress) (any, error) { return nil, nil }}
-	bad := []func(k *Kind){
-		func(k *Kind) { k.Type = "" },
-		func(k *Kind) { k.Decode = nil },
-		func(k *Kind) { k.DefaultTimeout = 0 },
-		func(k *Kind) { k.MaxTimeout = time.Millisecond },
-		func(k *Kind) { k.DefaultQueue = "bulk" },
+	kinds, err := job.NewRegistry(job.Kind{Type: "x", Path: "/v1/x",
+		Decode: func([]byte) (*job.Request, error) { return nil, nil },
+		Run:    func(context.Context, *job.Request, job.Progress) (any, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := Limits{DefaultQueue: QueueLow, DefaultTimeout: time.Second, MaxTimeout: time.Second}
+	bad := []func(l *Limits){
+		func(l *Limits) { l.DefaultTimeout = 0 },
+		func(l *Limits) { l.MaxTimeout = time.Millisecond },
+		func(l *Limits) { l.DefaultQueue = "bulk" },
+		func(l *Limits) { l.MaxRetry = -1 },
 	}
 	for i, f := range bad {
-		k := ok
-		f(&k)
-		if _, err := NewRegistry(k); err == nil {
+		l := ok
+		f(&l)
+		if _, err := NewRegistry(kinds, map[string]Limits{"x": l}); err == nil {
 			t.Errorf("case %d accepted", i)
 		}
 	}
-	if _, err := NewRegistry(ok, ok); err == nil {
-		t.Error("duplicate accepted")
+	if _, err := NewRegistry(kinds, map[string]Limits{}); err == nil {
+		t.Error("a kind without limits accepted")
 	}
-	if _, err := NewRegistry(ok); err != nil {
+	if _, err := NewRegistry(kinds, map[string]Limits{"x": ok, "y": ok}); err == nil {
+		t.Error("limits without a kind accepted")
+	}
+	if _, err := NewRegistry(kinds, map[string]Limits{"x": ok}); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestDecodeQueueTimeoutAndTask(t *testing.T) {
-	k, _ := Standard().Lookup(TypeOptimize)
+	k, _ := Standard(job.Services{}).Lookup(TypeOptimize)
 	body, err := os.ReadFile("testdata/optimize-min.json")
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +98,7 @@ func TestDecodeQueueTimeoutAndTask(t *testing.T) {
 }
 
 func TestDecodeErrorsNameTheField(t *testing.T) {
-	k, _ := Standard().Lookup(TypeOptimize)
+	k, _ := Standard(job.Services{}).Lookup(TypeOptimize)
 	cases := []struct{ body, field string }{
 		{`{"site":"draftkings","sport":"nba","lineups":1,"players":[],"bogus":1}`, "bogus"},
 		{`{"site":"draftkings","sport":"nba","lineups":"x"}`, "lineups"},
@@ -114,11 +121,7 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 	}
 }
 
-func TestTransient(t *testing.T) {
-	base := errors.New("redis down")
-	if !IsTransient(Transient(base)) || IsTransient(base) || !errors.Is(Transient(base), base) || Transient(nil) != nil {
-		t.Fatal("transient marking")
-	}
+func TestDecodePayloadRejectsEmpty(t *testing.T) {
 	if _, err := DecodePayload([]byte(`{"job_id":""}`)); err == nil {
 		t.Fatal("empty payload accepted")
 	}
@@ -130,7 +133,7 @@ func FuzzDecodeOptimize(f *testing.F) {
 	}
 	f.Add([]byte(`{"site":"dk","sport":"nfl","lineups":1e9}`))
 	f.Add([]byte(`[]`))
-	k, _ := Standard().Lookup(TypeOptimize)
+	k, _ := Standard(job.Services{}).Lookup(TypeOptimize)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req, err := k.Decode(b)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
@@ -53,7 +54,7 @@ func newCalibrateFixture(t *testing.T) *calibrateFixture {
 	}
 	cache := calibcache.New(r.Client, time.Hour, 10)
 	store := jobstore.New(r.Client, time.Hour)
-	h := NewHandler(task.Standard(task.WithCalibrations(cache)), store, zap.NewNop())
+	h := NewHandler(task.Standard(job.Services{Calibrations: cache}), store, zap.NewNop())
 	h.poll = 10 * time.Millisecond
 	return &calibrateFixture{h: h, store: store, cache: cache}
 }

@@ -5,30 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/optimizer/contest"
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/pkg/config"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
-// Fan-out configuration variables.
-const (
-	// EnvContestChunkSims is the number of sims per chunk task of a
-	// fanned-out contest_sim job (0 disables fan-out).
-	EnvContestChunkSims = "DFSOPT_CONTEST_CHUNK_SIMS"
-	// EnvContestFanOutThreshold is the work, in lineup-sims (sims × (entries
-	// + field lineups)), above which a contest_sim job is fanned out.
-	EnvContestFanOutThreshold = "DFSOPT_CONTEST_FANOUT_THRESHOLD"
-)
-
-// FanOutConfig says when and how contest_sim jobs are split.
+// FanOutConfig says when and how contest_sim jobs are split
+// (DFSOPT_CONTEST_CHUNK_SIMS and DFSOPT_CONTEST_FANOUT_THRESHOLD in
+// pkg/config).
 type FanOutConfig struct {
 	// ChunkSims is the number of sims per chunk (0: never fan out).
 	ChunkSims int
@@ -36,69 +28,45 @@ type FanOutConfig struct {
 	Threshold int64
 }
 
-// Fan-out defaults: chunks of 10,000 sims for jobs above 2·10⁹ lineup-sims
-// (a 200,000-lineup contest × 10,000 sims). Measured on the 2 shared cores
-// here: a 200,150-lineup contest (150 entries) prepares in 0.8 s (field
-// generation included; every chunk pays it) and runs at 1.6·10⁸
-// lineup-sims/s, so 2·10⁹ is about 13 s on one such worker and a
-// 100,000-sim Millionaire Maker run about 2 minutes, or ten 14 s chunks.
-const (
-	DefaultContestChunkSims       = 10_000
-	DefaultContestFanOutThreshold = 2_000_000_000
-)
-
-// FanOutConfigFromEnv reads EnvContestChunkSims and
-// EnvContestFanOutThreshold (defaults DefaultContestChunkSims and
-// DefaultContestFanOutThreshold).
-func FanOutConfigFromEnv(lookup func(string) (string, bool)) (FanOutConfig, error) {
-	c := FanOutConfig{ChunkSims: DefaultContestChunkSims, Threshold: DefaultContestFanOutThreshold}
-	if v, ok := lookup(EnvContestChunkSims); ok && v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return c, fmt.Errorf("%s: want a number of sims >= 0, got %q", EnvContestChunkSims, v)
-		}
-		c.ChunkSims = n
-	}
-	if v, ok := lookup(EnvContestFanOutThreshold); ok && v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return c, fmt.Errorf("%s: want lineup-sims >= 0, got %q", EnvContestFanOutThreshold, v)
-		}
-		c.Threshold = n
-	}
-	return c, nil
+// FanOutConfigOf returns the fan-out settings of a worker pool
+// configuration.
+func FanOutConfigOf(p config.WorkerPool) FanOutConfig {
+	return FanOutConfig{ChunkSims: p.ContestChunkSims, Threshold: p.ContestFanOutThreshold}
 }
 
 // FanOut splits big contest_sim jobs into chunk tasks of sim ranges run by
 // any worker, and merges their partial sums (contest.Partial) into the
 // job's result, exactly equal to a single run with the same seed.
 //
-// The parent task starts the job, enqueues one contest_sim_chunk task per
-// chunk (task id = job id + chunk index, so a redelivered parent enqueues
-// nothing twice) and returns; the job stays running. The parent resolves
-// the request's calibration_id once and pins the concrete calibration id
-// into the chunk payloads, so every chunk (each resolving that id from the
-// calibration cache of reg) simulates with the same calibration even when
-// "latest" changes meanwhile. Each chunk task
-// rebuilds the prepared contest from the request, runs its sims, stores its
-// partial under dfsopt:fanout:{job}:part:{chunk} (SET NX, with the result
-// TTL) and adds its index to the set dfsopt:fanout:{job}:done. The chunk
-// that sees the set complete merges the partials and stores the result
-// (jobstore.Succeed writes once), then deletes the fan-out keys. Redelivered
-// chunks find their partial stored and only redo the completion step.
-// Canceled or failed jobs make the remaining chunks no-ops.
+// The parent task starts the job (which fixes its deadline), stores the
+// request document once (jobstore.StartFanOut: chunk payloads carry only
+// the job id and their sim range), enqueues one contest_sim_chunk task per
+// chunk (task.ChunkTaskID, so a redelivered parent enqueues nothing twice)
+// and returns; the job stays running. The parent resolves the request's
+// calibration_id once and pins the concrete calibration id into the chunk
+// payloads, so every chunk simulates with the same calibration even when
+// "latest" changes meanwhile. Each chunk task reads the request, rebuilds
+// the prepared contest, runs its sims until the job's one deadline, stores
+// its partial once and counts itself done (jobstore.PutPartial,
+// ChunkDone). The chunk that sees the count complete merges the partials
+// and stores the result (jobstore.Succeed writes once), then deletes the
+// fan-out keys. Redelivered chunks find their partial stored and only redo
+// the completion step. Canceled or failed jobs make the remaining chunks
+// no-ops, and a cancel deletes the chunks still queued (jobs.Service).
 type FanOut struct {
-	cfg    FanOutConfig
-	rdb    redis.UniversalClient
-	client *asynq.Client
-	store  *jobstore.Store
-	reg    *task.Registry
-	log    *zap.Logger
+	cfg          FanOutConfig
+	client       *asynq.Client
+	store        *jobstore.Store
+	reg          *task.Registry
+	calibrations job.Calibrations
+	log          *zap.Logger
 }
 
-// NewFanOut returns the fan-out of the contest_sim kind of reg.
-func NewFanOut(cfg FanOutConfig, rdb redis.UniversalClient, store *jobstore.Store, reg *task.Registry, log *zap.Logger) *FanOut {
-	return &FanOut{cfg: cfg, rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), store: store, reg: reg, log: log}
+// NewFanOut returns the fan-out of the contest_sim kind of reg, enqueueing
+// chunks through client and resolving calibrations with calibrations (nil:
+// a calibration_id cannot be resolved).
+func NewFanOut(cfg FanOutConfig, client *asynq.Client, store *jobstore.Store, reg *task.Registry, calibrations job.Calibrations, log *zap.Logger) *FanOut {
+	return &FanOut{cfg: cfg, client: client, store: store, reg: reg, calibrations: calibrations, log: log}
 }
 
 // EnableFanOut makes the server split big contest_sim jobs with f. Call it
@@ -128,10 +96,6 @@ func (f *FanOut) Register(m *asynq.ServeMux) {
 		})
 	})
 }
-
-func fanKey(job, what string) string { return jobstore.KeyPrefix + "fanout:" + job + ":" + what }
-
-func partKey(job string, chunk int) string { return fanKey(job, "part:"+strconv.Itoa(chunk)) }
 
 // plan returns the chunk ranges of a request, or nil when it runs on one
 // worker.
@@ -166,7 +130,7 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	doc, ok := req.Doc.(*task.ContestSimDoc)
+	doc, ok := req.Doc.(*job.ContestSimDoc)
 	if !ok {
 		return false, nil
 	}
@@ -178,7 +142,7 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 	// run) and pin its id into every chunk. A calibration that cannot be
 	// resolved leaves the job to the handler, which resolves it again and
 	// fails the job (invalid_request) or retries it (cache unreachable).
-	cal, err := task.ResolveCalibration(ctx, f.reg.Calibrations(), doc.Sport, doc.CalibrationID)
+	cal, err := job.ResolveCalibration(ctx, f.calibrations, doc.Sport, doc.CalibrationID)
 	if err != nil {
 		return false, nil
 	}
@@ -187,7 +151,7 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 		calID = cal.CalibrationID
 	}
 	log := f.log.With(zap.String("request_id", p.RequestID), zap.String("job_id", p.JobID), zap.Int("chunks", len(chunks)))
-	status, err := f.store.Start(ctx, p.JobID)
+	status, deadline, err := f.store.Start(ctx, p.JobID, kind.Timeout(req))
 	switch {
 	case errors.Is(err, jobstore.ErrNotFound):
 		log.Warn("job record is gone; dropping task")
@@ -197,14 +161,19 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 	case status != jobstore.StatusRunning:
 		return true, nil
 	}
-	timeout := kind.Timeout(req) + task.HandlerOverhead
+	if status, err = f.store.StartFanOut(ctx, p.JobID, p.Request, len(chunks)); err != nil || status != jobstore.StatusRunning {
+		return true, err
+	}
 	for i, c := range chunks {
-		b, err := json.Marshal(task.ChunkPayload{Parent: *p, Chunk: i, Chunks: len(chunks), SimStart: c[0], SimEnd: c[1], CalibrationID: calID})
+		b, err := json.Marshal(task.ChunkPayload{JobID: p.JobID, Principal: p.Principal, RequestID: p.RequestID, Traceparent: p.Traceparent,
+			Chunk: i, Chunks: len(chunks), SimStart: c[0], SimEnd: c[1], CalibrationID: calID})
 		if err != nil {
 			return true, err
 		}
-		ct := asynq.NewTask(task.TypeContestSimChunk, b, asynq.TaskID(p.JobID+":chunk:"+strconv.Itoa(i)),
-			asynq.Queue(kind.Queue(req)), asynq.Timeout(timeout), asynq.MaxRetry(kind.MaxRetry))
+		// Every chunk's task times out with the job (plus the time to
+		// store its outcome), however late it starts.
+		ct := asynq.NewTask(task.TypeContestSimChunk, b, asynq.TaskID(task.ChunkTaskID(p.JobID, i)),
+			asynq.Queue(kind.Queue(req)), asynq.Deadline(deadline.Add(task.HandlerOverhead)), asynq.MaxRetry(kind.MaxRetry))
 		if _, err := f.client.EnqueueContext(ctx, ct); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return true, fmt.Errorf("enqueue chunk %d: %w", i, err)
 		}
@@ -214,12 +183,6 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 	log.Info("contest_sim fanned out", zap.Int("sims", doc.SimCount()), zap.Int("chunk_sims", f.cfg.ChunkSims), zap.String("calibration_id", calID))
 	return true, nil
 }
-
-// doneScript adds a chunk to the done set and returns the set's size.
-var doneScript = redis.NewScript(`
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return redis.call('SCARD', KEYS[1])`)
 
 // processChunk runs one chunk task. When its last attempt fails with a
 // retryable error, the job is failed instead of waiting for the chunk
@@ -235,11 +198,11 @@ func (f *FanOut) processChunk(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	var cp task.ChunkPayload
-	if json.Unmarshal(t.Payload(), &cp) == nil && cp.Parent.JobID != "" {
-		_, ferr := f.store.Fail(context.WithoutCancel(ctx), cp.Parent.JobID, cp.Parent.Principal, jobstore.JobError{Code: CodeComputeFailed,
+	if json.Unmarshal(t.Payload(), &cp) == nil && cp.JobID != "" {
+		_, ferr := f.store.Fail(context.WithoutCancel(ctx), cp.JobID, cp.Principal, jobstore.JobError{Code: CodeComputeFailed,
 			Message: fmt.Sprintf("chunk %d of %d failed after %d retries: %v", cp.Chunk, cp.Chunks, retry, err)})
 		if ferr == nil {
-			f.log.Warn("fanned-out job failed: a chunk ran out of retries", zap.String("job_id", cp.Parent.JobID), zap.Int("chunk", cp.Chunk), zap.Error(err))
+			f.log.Warn("fanned-out job failed: a chunk ran out of retries", zap.String("job_id", cp.JobID), zap.Int("chunk", cp.Chunk), zap.Error(err))
 		}
 	}
 	return err
@@ -248,20 +211,19 @@ func (f *FanOut) processChunk(ctx context.Context, t *asynq.Task) error {
 // runChunk runs one chunk task (see FanOut).
 func (f *FanOut) runChunk(ctx context.Context, t *asynq.Task) error {
 	var cp task.ChunkPayload
-	if err := json.Unmarshal(t.Payload(), &cp); err != nil || cp.Parent.JobID == "" || cp.Chunks < 1 {
+	if err := json.Unmarshal(t.Payload(), &cp); err != nil || cp.JobID == "" || cp.Chunks < 1 || cp.SimEnd <= cp.SimStart {
 		return fmt.Errorf("bad chunk payload: %v: %w", err, asynq.SkipRetry)
 	}
-	p := &cp.Parent
-	log := f.log.With(zap.String("request_id", p.RequestID), zap.String("job_id", p.JobID), zap.Int("chunk", cp.Chunk))
-	fail := func(code, msg string) error {
-		_, err := f.store.Fail(ctx, p.JobID, p.Principal, jobstore.JobError{Code: code, Message: msg})
+	log := f.log.With(zap.String("request_id", cp.RequestID), zap.String("job_id", cp.JobID), zap.Int("chunk", cp.Chunk))
+	fail := func(e jobstore.JobError) error {
+		_, err := f.store.Fail(context.WithoutCancel(ctx), cp.JobID, cp.Principal, e)
 		if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
 			return err
 		}
-		log.Info("fanned-out job failed", zap.String("code", code), zap.String("message", msg))
+		log.Info("fanned-out job failed", zap.String("code", e.Code), zap.String("message", e.Message))
 		return nil
 	}
-	j, err := f.store.Get(ctx, p.JobID)
+	j, err := f.store.Get(ctx, cp.JobID)
 	switch {
 	case errors.Is(err, jobstore.ErrNotFound):
 		return nil
@@ -269,65 +231,73 @@ func (f *FanOut) runChunk(ctx context.Context, t *asynq.Task) error {
 		return err
 	case j.Status.Final():
 		return nil
+	case j.Deadline == nil:
+		return fail(jobstore.JobError{Code: CodeInternal, Message: "fanned-out job has no deadline"})
+	case !f.store.Now().Before(*j.Deadline):
+		return fail(jobstore.JobError{Code: CodeTimeout, Message: "the fanned-out job did not finish before its deadline " + j.Deadline.Format(time.RFC3339)})
 	}
 	kind, ok := f.reg.Lookup(task.TypeContestSim)
 	if !ok {
 		return fmt.Errorf("no contest_sim kind: %w", asynq.SkipRetry)
 	}
-	req, err := kind.Decode(p.Request)
-	if err != nil {
-		return fail(CodeInvalidRequest, err.Error())
+	body, err := f.store.FanOutRequest(ctx, cp.JobID)
+	if errors.Is(err, jobstore.ErrNotFound) {
+		return fail(jobstore.JobError{Code: CodeInternal, Message: "the fanned-out job's request is gone (expired?)"})
 	}
-	doc := req.Doc.(*task.ContestSimDoc)
-	cctx, cancel := context.WithTimeout(ctx, kind.Timeout(req))
+	if err != nil {
+		return err
+	}
+	req, err := kind.Decode(body)
+	if err != nil {
+		return fail(failure(err))
+	}
+	doc := req.Doc.(*job.ContestSimDoc)
+	cctx, cancel := context.WithDeadline(ctx, *j.Deadline)
 	defer cancel()
-	// The calibration the parent pinned (chunks of older payloads resolve
-	// the request's own reference).
+	// The calibration the parent pinned.
 	ref := doc.CalibrationID
 	if cp.CalibrationID != "" {
 		ref = cp.CalibrationID
 	}
-	cal, err := task.ResolveCalibration(cctx, f.reg.Calibrations(), doc.Sport, ref)
+	cal, err := job.ResolveCalibration(cctx, f.calibrations, doc.Sport, ref)
 	if err != nil {
-		var ve *schema.ValidationError
-		if errors.As(err, &ve) {
-			return fail(CodeInvalidRequest, ve.Error())
+		if job.IsTransient(err) {
+			return err // cache unreachable: retried
 		}
-		return err // cache unreachable: retried
+		return fail(failure(err))
 	}
 	prep, err := contest.PrepareWith(cctx, &doc.ContestSimRequest, contest.Options{Calibration: cal})
 	if err != nil {
-		return f.computeFailed(ctx, cctx, err, fail)
+		return f.computeFailed(ctx, *j.Deadline, kind.Timeout(req), err, fail)
 	}
-	ttl := f.store.TTL()
-	exists, err := f.rdb.Exists(ctx, partKey(p.JobID, cp.Chunk)).Result()
+	have, err := f.store.HasPartial(ctx, cp.JobID, cp.Chunk)
 	if err != nil {
 		return err
 	}
-	if exists == 0 {
-		stop := f.watchCancel(cctx, p.JobID, cancel)
+	if !have {
+		stop := f.watchCancel(cctx, cp.JobID, cancel)
 		part, err := contest.RunChunk(cctx, prep, cp.SimStart, cp.SimEnd)
 		stop()
 		if err != nil {
-			if j, gerr := f.store.Get(ctx, p.JobID); gerr == nil && j.Status == jobstore.StatusCanceled {
+			if j, gerr := f.store.Get(ctx, cp.JobID); gerr == nil && j.Status == jobstore.StatusCanceled {
 				return nil
 			}
-			return f.computeFailed(ctx, cctx, err, fail)
+			return f.computeFailed(ctx, *j.Deadline, kind.Timeout(req), err, fail)
 		}
 		b, err := json.Marshal(part)
 		if err != nil {
-			return fail(CodeInternal, "cannot encode a partial result")
+			return fail(jobstore.JobError{Code: CodeInternal, Message: "cannot encode a partial result"})
 		}
-		if err := f.rdb.SetNX(ctx, partKey(p.JobID, cp.Chunk), b, ttl).Err(); err != nil {
+		if err := f.store.PutPartial(ctx, cp.JobID, cp.Chunk, b); err != nil {
 			return err
 		}
 	}
-	n, err := doneScript.Run(ctx, f.rdb, []string{fanKey(p.JobID, "done")}, cp.Chunk, int64(ttl/time.Second)).Int()
+	n, err := f.store.ChunkDone(ctx, cp.JobID, cp.Chunk)
 	if err != nil {
 		return err
 	}
 	sims := prep.Sims
-	_, _ = f.store.SetProgress(ctx, p.JobID, jobstore.Progress{Done: min(sims, n*(cp.SimEnd-cp.SimStart)), Total: sims,
+	_, _ = f.store.SetProgress(ctx, cp.JobID, jobstore.Progress{Done: min(sims, n*(cp.SimEnd-cp.SimStart)), Total: sims,
 		Phase: fmt.Sprintf("simulating in %d chunks (%d done)", cp.Chunks, n)})
 	if n < cp.Chunks {
 		return nil
@@ -336,59 +306,52 @@ func (f *FanOut) runChunk(ctx context.Context, t *asynq.Task) error {
 }
 
 // merge combines the stored partials into the job's result.
-func (f *FanOut) merge(ctx context.Context, cp *task.ChunkPayload, prep *contest.Prepared, j *jobstore.Job, fail func(string, string) error, log *zap.Logger) error {
-	p := &cp.Parent
-	keys := make([]string, cp.Chunks)
-	for i := range keys {
-		keys[i] = partKey(p.JobID, i)
+func (f *FanOut) merge(ctx context.Context, cp *task.ChunkPayload, prep *contest.Prepared, j *jobstore.Job, fail func(jobstore.JobError) error, log *zap.Logger) error {
+	raw, err := f.store.Partials(ctx, cp.JobID, cp.Chunks)
+	if errors.Is(err, jobstore.ErrPartialMissing) {
+		return fail(jobstore.JobError{Code: CodeInternal, Message: err.Error()})
 	}
-	vals, err := f.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
 		return err
 	}
 	parts := make([]contest.Partial, cp.Chunks)
-	for i, v := range vals {
-		s, ok := v.(string)
-		if !ok {
-			return fail(CodeInternal, fmt.Sprintf("partial result of chunk %d is missing (expired?)", i))
-		}
-		if err := json.Unmarshal([]byte(s), &parts[i]); err != nil {
-			return fail(CodeInternal, fmt.Sprintf("partial result of chunk %d is corrupt", i))
+	for i, b := range raw {
+		if err := json.Unmarshal(b, &parts[i]); err != nil {
+			return fail(jobstore.JobError{Code: CodeInternal, Message: fmt.Sprintf("partial result of chunk %d is corrupt", i)})
 		}
 	}
 	res, err := contest.Merge(prep, parts)
 	if err != nil {
-		return fail(CodeInternal, err.Error())
+		return fail(jobstore.JobError{Code: CodeInternal, Message: err.Error()})
 	}
 	if j.StartedAt != nil {
 		res.Stats.SimMS = time.Since(*j.StartedAt).Milliseconds()
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
-		return fail(CodeInternal, "cannot encode the result")
+		return fail(jobstore.JobError{Code: CodeInternal, Message: "cannot encode the result"})
 	}
-	_, _ = f.store.SetProgress(ctx, p.JobID, jobstore.Progress{Done: prep.Sims, Total: prep.Sims, Phase: "done"})
-	st, err := f.store.Succeed(ctx, p.JobID, p.Principal, b)
+	_, _ = f.store.SetProgress(ctx, cp.JobID, jobstore.Progress{Done: prep.Sims, Total: prep.Sims, Phase: "done"})
+	st, err := f.store.Succeed(ctx, cp.JobID, cp.Principal, b)
 	if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
 		return err
 	}
 	log.Info("fanned-out job merged", zap.Int("chunks", cp.Chunks), zap.String("status", string(st)))
-	_ = f.rdb.Del(ctx, append(keys, fanKey(p.JobID, "done"))...).Err()
+	if err := f.store.DeleteFanOut(ctx, cp.JobID, cp.Chunks); err != nil {
+		log.Warn("fan-out keys not deleted (they expire with the TTL)", zap.Error(err))
+	}
 	return nil
 }
 
 // computeFailed maps a chunk's compute error like the handler does.
-func (f *FanOut) computeFailed(ctx, cctx context.Context, err error, fail func(string, string) error) error {
-	var ve *schema.ValidationError
+func (f *FanOut) computeFailed(ctx context.Context, deadline time.Time, limit time.Duration, err error, fail func(jobstore.JobError) error) error {
 	switch {
+	case !f.store.Now().Before(deadline):
+		return fail(timedOut(limit))
 	case ctx.Err() != nil:
 		return fmt.Errorf("chunk interrupted: %w", ctx.Err())
-	case errors.Is(cctx.Err(), context.DeadlineExceeded):
-		return fail(CodeTimeout, "a chunk of the fanned-out job did not finish in time")
-	case errors.As(err, &ve):
-		return fail(CodeInvalidRequest, ve.Error())
 	}
-	return fail(CodeComputeFailed, err.Error())
+	return fail(failure(err))
 }
 
 // watchCancel cancels a chunk's compute when its job is canceled; the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dfsopt/dfsopt/optimizer/calibrate"
 	"github.com/dfsopt/dfsopt/optimizer/contest"
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/config"
@@ -117,7 +118,7 @@ func sameResult(t *testing.T, got []byte, want *schema.ContestSimResult) {
 func newFanJob(t *testing.T, store *jobstore.Store, id string, body []byte) *asynq.Task {
 	t.Helper()
 	ctx := context.Background()
-	kind, _ := task.Standard().Lookup(task.TypeContestSim)
+	kind, _ := task.Standard(job.Services{}).Lookup(task.TypeContestSim)
 	if err := store.Create(ctx, &jobstore.Job{ID: id, Type: task.TypeContestSim, Queue: "critical", Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +138,11 @@ func newFanJob(t *testing.T, store *jobstore.Store, id string, body []byte) *asy
 func TestFanOutThroughWorkers(t *testing.T) {
 	rdb := realRedis(t)
 	store := jobstore.New(rdb, time.Hour)
-	reg := task.Standard()
+	reg := task.Standard(job.Services{})
 	h := NewHandler(reg, store, zap.NewNop())
 	pool := config.WorkerPool{Concurrency: 2, QueueWeights: map[string]int{"critical": 6, "default": 3, "low": 1}, PollInterval: 20 * time.Millisecond}
 	srv := NewServer(rdb, pool, 2*time.Second, h, zap.NewNop())
-	srv.EnableFanOut(NewFanOut(FanOutConfig{ChunkSims: 250, Threshold: 1000}, rdb, store, reg, zap.NewNop()))
+	srv.EnableFanOut(NewFanOut(FanOutConfig{ChunkSims: 250, Threshold: 1000}, asynq.NewClientFromRedisClient(rdb), store, reg, nil, zap.NewNop()))
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -210,8 +211,8 @@ func TestFanOutThroughWorkers(t *testing.T) {
 func TestFanOutRedelivery(t *testing.T) {
 	rdb := realRedis(t)
 	store := jobstore.New(rdb, time.Hour)
-	reg := task.Standard()
-	f := NewFanOut(FanOutConfig{ChunkSims: 300, Threshold: 1}, rdb, store, reg, zap.NewNop())
+	reg := task.Standard(job.Services{})
+	f := NewFanOut(FanOutConfig{ChunkSims: 300, Threshold: 1}, asynq.NewClientFromRedisClient(rdb), store, reg, nil, zap.NewNop())
 	ctx := context.Background()
 	body := fanRequest(1000)
 	parent := newFanJob(t, store, "fan-2", body)
@@ -258,28 +259,12 @@ func TestFanOutRedelivery(t *testing.T) {
 	if _, err := store.Cancel(ctx, "fan-3", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(task.ChunkPayload{Parent: task.Payload{JobID: "fan-3", Request: body, Principal: "alice"}, Chunk: 0, Chunks: 4, SimStart: 0, SimEnd: 300})
+	b, _ := json.Marshal(task.ChunkPayload{JobID: "fan-3", Principal: "alice", Chunk: 0, Chunks: 4, SimStart: 0, SimEnd: 300})
 	if err := f.processChunk(ctx, asynq.NewTask(task.TypeContestSimChunk, b)); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := rdb.Exists(ctx, partKey("fan-3", 0)).Result(); n != 0 {
+	if n, _ := rdb.Exists(ctx, jobstore.PartialKey("fan-3", 0)).Result(); n != 0 {
 		t.Error("canceled job's chunk computed")
-	}
-}
-
-func TestFanOutConfigFromEnv(t *testing.T) {
-	env := map[string]string{EnvContestChunkSims: "5000", EnvContestFanOutThreshold: "123"}
-	c, err := FanOutConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil || c.ChunkSims != 5000 || c.Threshold != 123 {
-		t.Fatalf("%+v %v", c, err)
-	}
-	c, err = FanOutConfigFromEnv(func(string) (string, bool) { return "", false })
-	if err != nil || c.ChunkSims != DefaultContestChunkSims || c.Threshold != DefaultContestFanOutThreshold {
-		t.Fatalf("defaults %+v %v", c, err)
-	}
-	env[EnvContestChunkSims] = "-1"
-	if _, err := FanOutConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil {
-		t.Error("negative chunk size accepted")
 	}
 }
 
@@ -315,8 +300,8 @@ func TestFanOutCalibrated(t *testing.T) {
 	if err := cache.Put(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	reg := task.Standard(task.WithCalibrations(cache))
-	f := NewFanOut(FanOutConfig{ChunkSims: 300, Threshold: 1}, rdb, store, reg, zap.NewNop())
+	reg := task.Standard(job.Services{Calibrations: cache})
+	f := NewFanOut(FanOutConfig{ChunkSims: 300, Threshold: 1}, asynq.NewClientFromRedisClient(rdb), store, reg, cache, zap.NewNop())
 	var doc map[string]any
 	if err := json.Unmarshal(fanRequest(1000), &doc); err != nil {
 		t.Fatal(err)

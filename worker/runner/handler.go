@@ -10,34 +10,28 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
-	"github.com/dfsopt/dfsopt/optimizer/calibrate"
-	"github.com/dfsopt/dfsopt/optimizer/lineup"
-	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/requestid"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
-// Job error codes stored in failed job records.
+// Job error codes stored in failed job records (defined once, in
+// optimizer/job, and produced by the compute errors themselves).
 const (
-	CodeInvalidRequest = "invalid_request"
-	CodeTimeout        = "timeout"
-	CodeComputeFailed  = "compute_failed"
-	CodeInternal       = "internal"
-	// CodeNotConverged: a calibration's MCMC chains did not converge; the
-	// message names every failing parameter with its R-hat and ESS.
-	CodeNotConverged = "not_converged"
-	// CodeInfeasible: no lineup satisfies the request; the message names the
-	// conflicting rules (the result endpoint answers 422).
-	CodeInfeasible = "infeasible"
+	CodeInvalidRequest = job.CodeInvalidRequest
+	CodeInfeasible     = job.CodeInfeasible
+	CodeNotConverged   = job.CodeNotConverged
+	CodeTimeout        = job.CodeTimeout
+	CodeComputeFailed  = job.CodeComputeFailed
+	CodeInternal       = job.CodeInternal
 )
 
 // Handler runs the tasks of every kind in a registry.
@@ -85,7 +79,12 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Error("no handler for task type")
 		return fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
 	}
-	status, err := h.store.Start(ctx, p.JobID)
+	req, decodeErr := kind.Decode(p.Request)
+	limit := kind.DefaultTimeout
+	if decodeErr == nil {
+		limit = kind.Timeout(req)
+	}
+	status, deadline, err := h.store.Start(ctx, p.JobID, limit)
 	switch {
 	case errors.Is(err, jobstore.ErrNotFound):
 		log.Warn("job record is gone (expired or deleted); dropping task")
@@ -97,9 +96,25 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Info("job already final; nothing to do", zap.String("status", string(status)))
 		return nil
 	}
-	log.Info("job started")
+	fail := func(e jobstore.JobError) error {
+		// The task's own context may be done (timeout): the record is
+		// written regardless, so that the job ends failed, not retried.
+		st, err := h.store.Fail(context.WithoutCancel(ctx), p.JobID, p.Principal, e)
+		if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
+			return err
+		}
+		log.Info("job failed", zap.String("code", e.Code), zap.String("message", e.Message), zap.String("status", string(st)))
+		return nil
+	}
+	if decodeErr != nil {
+		return fail(failure(decodeErr))
+	}
+	if !deadline.IsZero() && !h.store.Now().Before(deadline) {
+		return fail(timedOut(limit))
+	}
+	log.Info("job started", zap.Time("deadline", deadline))
 	start := time.Now()
-	err = h.run(ctx, kind, p)
+	err = h.run(ctx, kind, req, p, deadline, fail)
 	if err != nil {
 		log.Warn("job interrupted", zap.Error(err), zap.Duration("elapsed", time.Since(start)))
 		return err
@@ -108,27 +123,28 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
+// failure is the job error of a compute error: its code from the error
+// itself (job.Code), its message, and the request fields it names.
+func failure(err error) jobstore.JobError {
+	var pe *panicError
+	if errors.As(err, &pe) {
+		return jobstore.JobError{Code: CodeInternal, Message: "internal error while computing the job"}
+	}
+	return jobstore.JobError{Code: job.Code(err), Message: err.Error(), Details: job.FieldErrors(err)}
+}
+
+func timedOut(limit time.Duration) jobstore.JobError {
+	return jobstore.JobError{Code: CodeTimeout, Message: fmt.Sprintf("the job did not finish within its time limit of %s", limit)}
+}
+
 // run computes a started job and stores its outcome. A nil return means
 // the job is final.
-func (h *Handler) run(ctx context.Context, kind *task.Kind, p *task.Payload) error {
+func (h *Handler) run(ctx context.Context, kind *task.Kind, req *job.Request, p *task.Payload, deadline time.Time, fail func(jobstore.JobError) error) error {
 	log := logging.From(ctx)
-	fail := func(code, msg string) error {
-		st, err := h.store.Fail(ctx, p.JobID, p.Principal, jobstore.JobError{Code: code, Message: msg})
-		if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
-			return err
-		}
-		log.Info("job failed", zap.String("code", code), zap.String("message", msg), zap.String("status", string(st)))
-		return nil
-	}
-	req, err := kind.Decode(p.Request)
-	if err != nil {
-		return fail(CodeInvalidRequest, err.Error())
-	}
-
-	// The compute gets its own deadline and is canceled when the job
-	// record says canceled (our flag; Asynq's CancelProcessing is best
-	// effort).
-	cctx, cancel := context.WithTimeout(ctx, kind.Timeout(req))
+	// The compute runs until the job's deadline (one for all its attempts)
+	// and is canceled when the job record says canceled (our flag; Asynq's
+	// CancelProcessing is best effort).
+	cctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	w := newWatcher(h.store, p.JobID, cancel, log)
 	wdone := make(chan struct{})
@@ -144,44 +160,32 @@ func (h *Handler) run(ctx context.Context, kind *task.Kind, p *task.Payload) err
 	case w.canceled():
 		log.Info("job canceled; result discarded")
 		return nil
-	case ctx.Err() != nil:
-		// Shutdown or Asynq's own timeout/cancel: leave the job running so a
-		// retry (or the next worker) picks it up.
+	case runErr != nil && !h.store.Now().Before(deadline):
+		// The job's own time is up (whether or not the compute noticed
+		// before Asynq's task timeout): final, never retried.
+		return fail(timedOut(kind.Timeout(req)))
+	case runErr != nil && ctx.Err() != nil:
+		// Shutdown or Asynq's own cancel: leave the job running so a retry
+		// (or the next worker) picks it up.
 		return fmt.Errorf("job interrupted: %w", ctx.Err())
-	case runErr != nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
-		return fail(CodeTimeout, fmt.Sprintf("the job did not finish within %s", kind.Timeout(req)))
-	case runErr != nil && task.IsTransient(runErr):
+	case runErr != nil && job.IsTransient(runErr):
 		return runErr
 	case runErr != nil:
-		var ve *schema.ValidationError
-		if errors.As(runErr, &ve) {
-			return fail(CodeInvalidRequest, ve.Error())
-		}
-		var ie *lineup.InfeasibleError
-		if errors.As(runErr, &ie) {
-			return fail(CodeInfeasible, ie.Error())
-		}
-		var nc *calibrate.NotConvergedError
-		if errors.As(runErr, &nc) {
-			return fail(CodeNotConverged, fmt.Sprintf("calibration did not converge (every parameter needs R-hat <= %.2f and bulk and tail ESS >= %.0f); failed: %s; run more draws or warmup",
-				calibrate.MaxRhat, calibrate.MinESS, strings.Join(nc.Failed, ", ")))
-		}
 		var pe *panicError
 		if errors.As(runErr, &pe) {
 			log.Error("compute panicked", zap.String("panic", pe.value), zap.String("stack", pe.stack))
-			return fail(CodeInternal, "internal error while computing the job")
 		}
-		return fail(CodeComputeFailed, runErr.Error())
+		return fail(failure(runErr))
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
-		return fail(CodeInternal, "cannot encode the result")
+		return fail(jobstore.JobError{Code: CodeInternal, Message: "cannot encode the result"})
 	}
 	if d, t := w.last(); t > 0 {
 		// Best effort: the final progress before the result.
 		_, _ = h.store.SetProgress(ctx, p.JobID, jobstore.Progress{Done: d, Total: t, Phase: "done"})
 	}
-	st, err := h.store.Succeed(ctx, p.JobID, p.Principal, b)
+	st, err := h.store.Succeed(context.WithoutCancel(ctx), p.JobID, p.Principal, b)
 	if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
 		return err
 	}
@@ -195,7 +199,7 @@ type panicError struct{ value, stack string }
 
 func (e *panicError) Error() string { return "panic: " + e.value }
 
-func safeRun(ctx context.Context, kind *task.Kind, req *task.Request, progress task.Progress) (res any, err error) {
+func safeRun(ctx context.Context, kind *task.Kind, req *job.Request, progress job.Progress) (res any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &panicError{value: fmt.Sprint(r), stack: string(debug.Stack())}
@@ -281,5 +285,17 @@ func (w *watcher) flush(ctx context.Context) {
 		w.wasCanceled = true
 		w.mu.Unlock()
 		w.cancel()
+	}
+}
+
+// ComputeServices returns the services the compute functions run with in
+// a worker: the calibration cache, and a Warn hook logging through the
+// job's logger.
+func ComputeServices(calibrations job.Calibrations) job.Services {
+	return job.Services{
+		Calibrations: calibrations,
+		Warn: func(ctx context.Context, msg string, err error) {
+			logging.From(ctx).Warn(msg, zap.Error(err))
+		},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
@@ -34,12 +35,13 @@ type testResult struct {
 
 var errCompute = errors.New("no valid lineup")
 
-func fakeKind(started chan<- struct{}) task.Kind {
-	return task.Define[testDoc, testResult](task.Spec{
-		Type: "fake", Path: "/v1/fake", DefaultQueue: task.QueueDefault,
-		DefaultTimeout: 300 * time.Millisecond, MaxTimeout: time.Second, MaxRetry: 1,
-	}, func(*testDoc) schema.JobOptions { return schema.JobOptions{} },
-		func(ctx context.Context, d *testDoc, progress task.Progress) (*testResult, error) {
+// fakeLimits are the fake kind's limits: a 300 ms time limit.
+var fakeLimits = task.Limits{DefaultQueue: task.QueueDefault, DefaultTimeout: 300 * time.Millisecond, MaxTimeout: time.Second, MaxRetry: 1}
+
+func fakeKind(started chan<- struct{}) job.Kind {
+	return job.Define[testDoc, testResult]("fake", "/v1/fake",
+		func(*testDoc) schema.JobOptions { return schema.JobOptions{} },
+		func(ctx context.Context, d *testDoc, progress job.Progress) (*testResult, error) {
 			if started != nil {
 				started <- struct{}{}
 			}
@@ -55,7 +57,10 @@ func fakeKind(started chan<- struct{}) task.Kind {
 			case "panic":
 				panic("boom")
 			case "transient":
-				return nil, task.Transient(errors.New("store unreachable"))
+				return nil, job.Transient(errors.New("store unreachable"))
+			case "deaf": // ignores ctx and overruns its time limit
+				time.Sleep(600 * time.Millisecond)
+				return nil, errors.New("gave up late")
 			case "block": // until canceled or timed out
 				for i := 0; ; i++ {
 					progress(i, 1000, "optimizing")
@@ -70,6 +75,21 @@ func fakeKind(started chan<- struct{}) task.Kind {
 		})
 }
 
+func fakeRegistry(t testing.TB) *task.Registry { return fakeRegistryStarted(t, nil) }
+
+func fakeRegistryStarted(t testing.TB, started chan<- struct{}) *task.Registry {
+	t.Helper()
+	kinds, err := job.NewRegistry(fakeKind(started))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := task.NewRegistry(kinds, map[string]task.Limits{"fake": fakeLimits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
 type fixture struct {
 	h     *Handler
 	store *jobstore.Store
@@ -78,10 +98,7 @@ type fixture struct {
 func newFixture(t *testing.T, started chan<- struct{}) *fixture {
 	t.Helper()
 	r := redistest.New(t)
-	reg, err := task.NewRegistry(fakeKind(started))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := fakeRegistryStarted(t, started)
 	store := jobstore.New(r.Client, time.Hour)
 	h := NewHandler(reg, store, zap.NewNop())
 	h.poll = 10 * time.Millisecond
@@ -128,6 +145,9 @@ func TestProcessTaskOutcomes(t *testing.T) {
 			if c.code != "" && (j.Error == nil || j.Error.Code != c.code) {
 				t.Fatalf("error %+v, want code %s", j.Error, c.code)
 			}
+			if c.do == "invalid" && (len(j.Error.Details) != 1 || j.Error.Details[0].Field != "players") {
+				t.Fatalf("the job's error lost the field: %+v", j.Error)
+			}
 			b, rerr := f.store.Result(ctx, "j")
 			if c.hasValue != (rerr == nil) {
 				t.Fatalf("result %s %v", b, rerr)
@@ -158,6 +178,7 @@ func TestCancelWhileRunning(t *testing.T) {
 	started := make(chan struct{}, 1)
 	f := newFixture(t, started)
 	f.h.reg.Kinds()[0].DefaultTimeout = 10 * time.Second
+	f.h.reg.Kinds()[0].MaxTimeout = 10 * time.Second
 	ctx := context.Background()
 	tk := f.submit(t, "c", "block")
 	errc := make(chan error, 1)
@@ -180,10 +201,58 @@ func TestCancelWhileRunning(t *testing.T) {
 	}
 }
 
+// TestOverrunFailsAsTimeout: a compute that ignores its context and
+// overruns both the job's time limit and Asynq's task deadline fails the
+// job as timeout, final (no retry), instead of leaving it to be retried.
+func TestOverrunFailsAsTimeout(t *testing.T) {
+	f := newFixture(t, nil)
+	// Asynq's own deadline for the attempt ends before the compute returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	if err := f.h.ProcessTask(ctx, f.submit(t, "o", "deaf")); err != nil {
+		t.Fatalf("overrun job is retried: %v", err)
+	}
+	j, _ := f.store.Get(context.Background(), "o")
+	if j.Status != jobstore.StatusFailed || j.Error == nil || j.Error.Code != CodeTimeout {
+		t.Fatalf("job %+v %+v, want failed with timeout", j, j.Error)
+	}
+}
+
+// TestDeadlineSpansRetries: the job's deadline is set at its first start;
+// a redelivery after it has passed fails the job as timeout without
+// computing again.
+func TestDeadlineSpansRetries(t *testing.T) {
+	started := make(chan struct{}, 2)
+	f := newFixture(t, started)
+	ctx, cancel := context.WithCancel(context.Background())
+	tk := f.submit(t, "d", "block")
+	errc := make(chan error, 1)
+	go func() { errc <- f.h.ProcessTask(ctx, tk) }()
+	<-started
+	cancel() // a shutdown: the job is left running for a retry
+	if err := <-errc; err == nil {
+		t.Fatal("interrupted job not retried")
+	}
+	time.Sleep(350 * time.Millisecond) // past the 300 ms limit
+	if err := f.h.ProcessTask(context.Background(), tk); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+		t.Fatal("the retry computed again after the deadline")
+	default:
+	}
+	j, _ := f.store.Get(context.Background(), "d")
+	if j.Status != jobstore.StatusFailed || j.Error == nil || j.Error.Code != CodeTimeout || j.Attempts != 2 {
+		t.Fatalf("job %+v %+v", j, j.Error)
+	}
+}
+
 func TestShutdownLeavesJobForRetry(t *testing.T) {
 	started := make(chan struct{}, 2)
 	f := newFixture(t, started)
 	f.h.reg.Kinds()[0].DefaultTimeout = 10 * time.Second
+	f.h.reg.Kinds()[0].MaxTimeout = 10 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	tk := f.submit(t, "s", "block")
 	errc := make(chan error, 1)

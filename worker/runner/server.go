@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -16,6 +17,9 @@ type Server struct {
 	srv    *asynq.Server
 	h      *Handler
 	fanOut *FanOut // nil: contest_sim jobs always run on one worker
+	rec    *Reconciler
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // NewServer returns a server consuming the critical, default and low queues
@@ -39,20 +43,30 @@ func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeou
 			}
 		},
 	})
-	return &Server{srv: srv, h: h}
+	return &Server{srv: srv, h: h, rec: NewReconciler(h.store, asynq.NewInspectorFromRedisClient(rdb), log)}
 }
 
-// Start starts processing tasks in the background.
+// Start starts processing tasks, and reconciling unfinished submissions,
+// in the background.
 func (s *Server) Start() error {
 	if err := s.srv.Start(s.mux()); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop, s.done = stop, make(chan struct{})
+	go func() { defer close(s.done); s.rec.Run(ctx) }()
 	return nil
 }
 
 // Shutdown stops fetching tasks, waits up to the shutdown timeout for the
 // running ones, and puts the unfinished ones back in their queues.
-func (s *Server) Shutdown() { s.srv.Shutdown() }
+func (s *Server) Shutdown() {
+	if s.stop != nil {
+		s.stop()
+		<-s.done
+	}
+	s.srv.Shutdown()
+}
 
 // asynqLogger adapts zap to asynq.Logger.
 type asynqLogger struct{ l *zap.SugaredLogger }

@@ -20,12 +20,10 @@ import (
 // what embedded mode relies on.
 func TestServerOnRedis(t *testing.T) {
 	r := redistest.New(t)
-	reg, err := task.NewRegistry(fakeKind(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := fakeRegistry(t)
 	kind := reg.Kinds()[0]
 	kind.DefaultTimeout = 20 * time.Second
+	kind.MaxTimeout = 20 * time.Second
 	store := jobstore.New(r.Client, time.Hour)
 	h := NewHandler(reg, store, zap.NewNop())
 	h.poll = 20 * time.Millisecond

@@ -84,7 +84,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	// The registry's compute functions (run by the embedded worker) use the
 	// calibration cache; the gateway itself only checks it for /ready.
 	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
-	reg := task.Standard(task.WithCalibrations(calibrations))
+	reg := task.Standard(runner.ComputeServices(calibrations))
 	store := jobstore.New(rdb, cfg.ResultTTL)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer func() { _ = client.Close() }()
@@ -93,7 +93,9 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 
 	var worker *runner.Server
 	if cfg.Embedded() {
-		worker = runner.NewServer(rdb, cfg.Worker, cfg.ShutdownTimeout, runner.NewHandler(reg, store, log.With(zap.String("component", "worker"))), log)
+		wlog := log.With(zap.String("component", "worker"))
+		worker = runner.NewServer(rdb, cfg.Worker, cfg.ShutdownTimeout, runner.NewHandler(reg, store, wlog), wlog)
+		worker.EnableFanOut(runner.NewFanOut(runner.FanOutConfigOf(cfg.Worker), client, store, reg, calibrations, wlog))
 		if err := worker.Start(); err != nil {
 			return err
 		}

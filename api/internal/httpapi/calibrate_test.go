@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
@@ -27,7 +28,7 @@ func TestReadyReportsCalibrationCache(t *testing.T) {
 	cache := calibcache.New(r.Client, time.Hour, 10)
 	cacheDown := false
 	h := New(Deps{
-		Log: zap.NewNop(), Registry: task.Standard(), Auth: auth.NewAuthenticator(admin, nil),
+		Log: zap.NewNop(), Registry: task.Standard(job.Services{}), Auth: auth.NewAuthenticator(admin, nil),
 		Ready: func(ctx context.Context) error { return r.Client.Ping(ctx).Err() },
 		ReadyChecks: map[string]Checker{"calibration_cache": func(ctx context.Context) error {
 			if cacheDown {

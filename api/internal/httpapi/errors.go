@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
@@ -95,11 +96,15 @@ func errorFor(err error) (int, ErrorInfo) {
 		return http.StatusNotFound, ErrorInfo{Code: CodeNotFound, Message: "job not found"}
 	case errors.Is(err, auth.ErrKeyNotFound):
 		return http.StatusNotFound, ErrorInfo{Code: CodeNotFound, Message: err.Error()}
-	case errors.As(err, &nr) && nr.Failure != nil && (nr.Failure.Code == "invalid_request" || nr.Failure.Code == "infeasible"):
-		// the request was well formed but cannot be satisfied (no lineup meets
-		// its rules): 422, with the worker's message naming the rules
-		return http.StatusUnprocessableEntity, ErrorInfo{Code: CodeInvalidRequest, Message: nr.Failure.Message,
-			Details: []ErrorDetail{{Field: "constraints", Reason: nr.Failure.Code}}}
+	case errors.As(err, &nr) && nr.Failure != nil && (nr.Failure.Code == job.CodeInvalidRequest || nr.Failure.Code == job.CodeInfeasible):
+		// The request was well formed but is invalid or cannot be satisfied
+		// (no lineup meets its rules): 422 with the job's own message and the
+		// fields the compute named, as a 422 at submission would.
+		info := ErrorInfo{Code: CodeInvalidRequest, Message: nr.Failure.Message}
+		for _, fe := range nr.Failure.Details {
+			info.Details = append(info.Details, ErrorDetail{Field: fe.Field, Reason: fe.Reason})
+		}
+		return http.StatusUnprocessableEntity, info
 	case errors.As(err, &nr):
 		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: nr.Error()}
 	case errors.Is(err, jobstore.ErrFinished):

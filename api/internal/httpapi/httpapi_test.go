@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
@@ -40,7 +41,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	r := redistest.New(t)
-	reg := task.Standard()
+	reg := task.Standard(job.Services{})
 	store := jobstore.New(r.Client, time.Hour)
 	client := asynq.NewClientFromRedisClient(r.Client)
 	t.Cleanup(func() { _ = client.Close() })
@@ -272,7 +273,7 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: r.Mini.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer rdb.Close()
-	reg := task.Standard()
+	reg := task.Standard(job.Services{})
 	store := jobstore.New(rdb, time.Hour)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer client.Close()

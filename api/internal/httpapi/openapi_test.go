@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
@@ -64,7 +65,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("route %s %s is not in openapi.json", r.Method, path)
 		}
 	}
-	for _, k := range task.Standard().Kinds() {
+	for _, k := range task.Standard(job.Services{}).Kinds() {
 		if !served["POST "+k.Path] {
 			t.Errorf("job kind %s: POST %s is not served", k.Type, k.Path)
 		}

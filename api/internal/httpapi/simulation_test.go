@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
@@ -25,7 +26,7 @@ func newLargeFixture(t testing.TB) *fixture {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	r := redistest.New(t)
-	reg := task.Standard()
+	reg := task.Standard(job.Services{})
 	store := jobstore.New(r.Client, time.Hour)
 	client := asynq.NewClientFromRedisClient(r.Client)
 	t.Cleanup(func() { _ = client.Close() })

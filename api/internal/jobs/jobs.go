@@ -101,14 +101,23 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	if err != nil {
 		return nil, err
 	}
+	// The record is created first (a worker must find it), and marked as
+	// submitting in the same transaction; once the task is enqueued the
+	// mark is cleared. A gateway that stalls or dies in between leaves the
+	// mark, and the workers' reconciler (runner.Reconciler) fails the job if
+	// its task never reached a queue: no job stays queued without a task.
 	if err := s.store.Create(ctx, j); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if _, err := s.queue.EnqueueContext(ctx, t); err != nil {
 		if derr := s.store.Delete(context.WithoutCancel(ctx), j.ID, j.Owner); derr != nil {
-			logging.From(ctx).Warn("cannot delete the record of a job that was not enqueued", zap.String("job_id", j.ID), zap.Error(derr))
+			logging.From(ctx).Warn("cannot delete the record of a job that was not enqueued; the reconciler will fail it", zap.String("job_id", j.ID), zap.Error(derr))
 		}
 		return nil, fmt.Errorf("%w: enqueue %s: %w", ErrUnavailable, j.ID, err)
+	}
+	if err := s.store.Enqueued(context.WithoutCancel(ctx), j.ID); err != nil {
+		// The task is queued: the job runs. The reconciler clears the mark.
+		logging.From(ctx).Warn("cannot clear the submitting mark of a queued job", zap.String("job_id", j.ID), zap.Error(err))
 	}
 	logging.From(ctx).Info("job queued", zap.String("job_id", j.ID), zap.String("type", j.Type), zap.String("queue", j.Queue))
 	return j, nil
@@ -166,17 +175,31 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*job
 	log := logging.From(ctx).With(zap.String("job_id", id))
 	switch prev {
 	case jobstore.StatusQueued, jobstore.StatusRunning:
-		if err := s.cancel.DeleteTask(j.Queue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
-			log.Debug("task not deleted (running?)", zap.Error(err))
+		ids := []string{id}
+		for i := range j.Chunks {
+			ids = append(ids, task.ChunkTaskID(id, i))
 		}
-		if prev == jobstore.StatusRunning {
-			if err := s.cancel.CancelProcessing(id); err != nil {
-				log.Warn("cannot signal the worker; it will notice the cancel flag", zap.Error(err))
-			}
+		for _, tid := range ids {
+			s.stopTask(log, j.Queue, tid)
 		}
-		log.Info("job canceled", zap.String("was", string(prev)))
+		log.Info("job canceled", zap.String("was", string(prev)), zap.Int("chunks", j.Chunks))
 	}
 	return j, nil
+}
+
+// stopTask deletes a job's task (or one of its chunks) from its queue, or,
+// when it is running, signals its handler (best effort: the worker also
+// polls the job's cancel flag).
+func (s *Service) stopTask(log *zap.Logger, queue, id string) {
+	err := s.cancel.DeleteTask(queue, id)
+	switch {
+	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		return
+	}
+	// Active tasks cannot be deleted: interrupt them.
+	if err := s.cancel.CancelProcessing(id); err != nil {
+		log.Warn("cannot signal the worker; it will notice the cancel flag", zap.String("task_id", id), zap.Error(err))
+	}
 }
 
 // NewJobID returns a new random job id: "job_" and 32 hex digits.

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
@@ -51,14 +52,13 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 
 	store := jobstore.New(rdb, cfg.ResultTTL)
 	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
-	reg := task.Standard(task.WithCalibrations(calibrations))
+	reg := task.Standard(runner.ComputeServices(calibrations))
 	h := runner.NewHandler(reg, store, log)
 	srv := runner.NewServer(rdb, cfg.WorkerPool, cfg.ShutdownTimeout, h, log)
-	fan, err := runner.FanOutConfigFromEnv(os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	srv.EnableFanOut(runner.NewFanOut(fan, rdb, store, reg, log))
+	client := asynq.NewClientFromRedisClient(rdb)
+	defer func() { _ = client.Close() }()
+	fan := runner.FanOutConfigOf(cfg.WorkerPool)
+	srv.EnableFanOut(runner.NewFanOut(fan, client, store, reg, calibrations, log))
 	log.Info("contest fan-out", zap.Int("chunk_sims", fan.ChunkSims), zap.Int64("threshold_lineup_sims", fan.Threshold))
 	if err := srv.Start(); err != nil {
 		return err

@@ -1,21 +1,14 @@
-package task
+package job
 
 import (
 	"context"
 
 	"github.com/dfsopt/dfsopt/optimizer/contest"
+	"github.com/dfsopt/dfsopt/optimizer/outcome"
 	"github.com/dfsopt/dfsopt/optimizer/ownership"
 	"github.com/dfsopt/dfsopt/optimizer/portfolio"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/optimizer/simulate"
-)
-
-// Task types of the simulation engine.
-const (
-	TypeSimulate   = "simulate"
-	TypeContestSim = "contest_sim"
-	TypeOwnership  = "ownership"
-	TypePortfolio  = "portfolio"
 )
 
 // MsgSlateIDUnsupported is the error message for requests naming a slate_id: no slate store
@@ -64,19 +57,32 @@ func (d *PortfolioDoc) Validate() error {
 	return inlineOnly(d.PortfolioRequest.Validate(), d.SlateID)
 }
 
-func runSimulate(ctx context.Context, r *SimulateDoc, progress Progress) (*schema.SimulateResult, error) {
-	phase := "simulating"
-	if r.SimOptimal {
-		phase = "simulating (with optimal lineups)"
+// runSimulate is the simulate compute with the calibration applied: it
+// resolves the request's calibration_id (an id, or "latest" of the
+// request's sport) and simulates with it.
+func (s Services) runSimulate(ctx context.Context, r *SimulateDoc, progress Progress) (*schema.SimulateResult, error) {
+	cal, err := ResolveCalibration(ctx, s.Calibrations, r.Sport, r.CalibrationID)
+	if err != nil {
+		return nil, err
 	}
-	return simulate.Run(ctx, &r.SimulateRequest, func(done, total int) { progress(done, total, phase) })
+	var hook outcome.OptimalFunc
+	phase := "simulating"
+	if cal != nil {
+		phase += " (calibrated)"
+	}
+	if r.SimOptimal {
+		hook = simulate.Optimal(&r.SimulateRequest)
+		phase += " (with optimal lineups)"
+	}
+	return outcome.SimulateWith(ctx, &r.SimulateRequest, func(done, total int) { progress(done, total, phase) },
+		outcome.Options{Calibration: cal, Optimal: hook})
 }
 
 // runContestSim is the contest_sim compute with the calibration applied:
 // it resolves the request's calibration_id (an id, or "latest" of the
 // request's sport) from the cache and simulates the contest with it.
-func (d *deps) runContestSim(ctx context.Context, r *ContestSimDoc, progress Progress) (*schema.ContestSimResult, error) {
-	cal, err := ResolveCalibration(ctx, d.calibrations, r.Sport, r.CalibrationID)
+func (s Services) runContestSim(ctx context.Context, r *ContestSimDoc, progress Progress) (*schema.ContestSimResult, error) {
+	cal, err := ResolveCalibration(ctx, s.Calibrations, r.Sport, r.CalibrationID)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +99,8 @@ func runOwnership(ctx context.Context, r *OwnershipDoc, progress Progress) (*sch
 	return ownership.Project(ctx, &r.OwnershipRequest)
 }
 
-func (d *deps) runPortfolio(ctx context.Context, r *PortfolioDoc, progress Progress) (*schema.PortfolioSelection, error) {
-	cal, err := ResolveCalibration(ctx, d.calibrations, r.Sport, r.CalibrationID)
+func (s Services) runPortfolio(ctx context.Context, r *PortfolioDoc, progress Progress) (*schema.PortfolioSelection, error) {
+	cal, err := ResolveCalibration(ctx, s.Calibrations, r.Sport, r.CalibrationID)
 	if err != nil {
 		return nil, err
 	}
