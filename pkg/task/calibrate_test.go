@@ -14,8 +14,8 @@ import (
 
 	"github.com/dfsopt/dfsopt/optimizer/calibrate"
 	"github.com/dfsopt/dfsopt/optimizer/contest"
-	"github.com/dfsopt/dfsopt/optimizer/portfolio"
 	"github.com/dfsopt/dfsopt/optimizer/job"
+	"github.com/dfsopt/dfsopt/optimizer/portfolio"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
