@@ -140,10 +140,7 @@ func TestExpiry(t *testing.T) {
 	if err := c.Put(ctx, result(1, "nfl")); err != nil {
 		t.Fatal(err)
 	}
-	if r.Mini == nil {
-		t.Skip("expiry needs miniredis' clock; TTLs are checked in TestPutGetLatest")
-	}
-	r.Mini.FastForward(2 * time.Minute)
+	r.FastForward(t, 2*time.Minute)
 	if _, err := c.Latest(ctx, "nfl"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("latest after the TTL: %v", err)
 	}

@@ -3,10 +3,12 @@ package jobstore
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
 )
 
@@ -158,11 +160,9 @@ func TestListAndExpiry(t *testing.T) {
 	if len(js) != 2 || r.Client.ZCard(ctx, OwnerKey("alice")).Val() != 2 {
 		t.Fatalf("after expiry: %v", ids(js))
 	}
-	if r.Mini != nil {
-		r.Mini.FastForward(ttl + time.Second)
-		if _, err := s.Get(ctx, "a"); !errors.Is(err, ErrNotFound) {
-			t.Fatalf("job outlived its TTL: %v", err)
-		}
+	r.FastForward(t, ttl+time.Second)
+	if _, err := s.Get(ctx, "a"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("job outlived its TTL: %v", err)
 	}
 }
 
@@ -211,5 +211,135 @@ func BenchmarkLifecycle(b *testing.B) {
 		if _, err := s.Result(ctx, id); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestDeadlineSetOnce: the first start fixes the job's deadline; later
+// starts (retries, chunks) keep it.
+func TestDeadlineSetOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	create(t, s, "dl", "alice")
+	before := time.Now()
+	_, d1, err := s.Start(ctx, "dl", time.Minute)
+	if err != nil || d1.Before(before.Add(time.Minute-time.Second)) || d1.After(time.Now().Add(time.Minute)) {
+		t.Fatalf("first start: deadline %s %v", d1, err)
+	}
+	_, d2, err := s.Start(ctx, "dl", time.Hour)
+	if err != nil || !d2.Equal(d1) {
+		t.Fatalf("second start moved the deadline: %s -> %s (%v)", d1, d2, err)
+	}
+	if j, _ := s.Get(ctx, "dl"); j.Deadline == nil || !j.Deadline.Equal(d1) || j.Attempts != 2 {
+		t.Fatalf("record %+v", j)
+	}
+}
+
+// TestFailKeepsFieldDetails: a failed job's error keeps the request fields
+// the compute named.
+func TestFailKeepsFieldDetails(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	create(t, s, "f", "alice")
+	e := JobError{Code: "invalid_request", Message: "locked player \"x\" is not in the slate",
+		Details: []schema.FieldError{{Field: "constraints.locks[0]", Reason: schema.ReasonNotFound, Message: "not in the slate"}}}
+	if st, err := s.Fail(ctx, "f", "alice", e); err != nil || st != StatusFailed {
+		t.Fatalf("fail: %s %v", st, err)
+	}
+	j, err := s.Get(ctx, "f")
+	if err != nil || j.Error == nil || !reflect.DeepEqual(*j.Error, e) {
+		t.Fatalf("error %+v, want %+v (%v)", j.Error, e, err)
+	}
+}
+
+// TestOrphans: a created job is marked submitting until its enqueue is
+// confirmed; an unconfirmed, still queued one is failed by FailOrphan, and
+// a started one is left alone.
+func TestOrphans(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	create(t, s, "ok", "alice")
+	create(t, s, "lost", "alice")
+	create(t, s, "started", "alice")
+	if err := s.Enqueued(ctx, "ok"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Orphans(ctx, time.Now().Add(-time.Hour), 10); len(got) != 0 {
+		t.Fatalf("orphans before the cutoff: %v", got)
+	}
+	got, err := s.Orphans(ctx, time.Now().Add(time.Second), 10)
+	if err != nil || !reflect.DeepEqual(got, []string{"lost", "started"}) {
+		t.Fatalf("orphans %v %v", got, err)
+	}
+	if _, _, err := s.Start(ctx, "started", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e := JobError{Code: "internal", Message: "never queued"}
+	if st, err := s.FailOrphan(ctx, "lost", e); err != nil || st != StatusFailed {
+		t.Fatalf("fail orphan: %s %v", st, err)
+	}
+	if st, err := s.FailOrphan(ctx, "started", e); err != nil || st != StatusRunning {
+		t.Fatalf("a started job was failed as an orphan: %s %v", st, err)
+	}
+	if got, _ := s.Orphans(ctx, time.Now().Add(time.Second), 10); len(got) != 0 {
+		t.Fatalf("orphans left: %v", got)
+	}
+	if st, err := s.FailOrphan(ctx, "gone", e); err != nil || st != "" {
+		t.Fatalf("missing job: %s %v", st, err)
+	}
+}
+
+// TestFanOutStorage: the request is stored once with the chunk count on the
+// record; partials are written once; the done count is of distinct chunks;
+// DeleteFanOut removes every key.
+func TestFanOutStorage(t *testing.T) {
+	ctx := context.Background()
+	s, r := newStore(t)
+	create(t, s, "fo", "alice")
+	if _, _, err := s.Start(ctx, "fo", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.StartFanOut(ctx, "fo", []byte(`{"sims":9}`), 3); err != nil || st != StatusRunning {
+		t.Fatalf("start fan-out: %s %v", st, err)
+	}
+	if j, _ := s.Get(ctx, "fo"); j.Chunks != 3 {
+		t.Fatalf("chunks on the record: %d", j.Chunks)
+	}
+	if b, err := s.FanOutRequest(ctx, "fo"); err != nil || string(b) != `{"sims":9}` {
+		t.Fatalf("request %s %v", b, err)
+	}
+	for i, v := range []string{"a", "b", "c"} {
+		if err := s.PutPartial(ctx, "fo", i, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.PutPartial(ctx, "fo", 1, []byte("again"))
+	for _, c := range []int{2, 0, 2} {
+		if _, err := s.ChunkDone(ctx, "fo", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := s.ChunkDone(ctx, "fo", 1); n != 3 {
+		t.Fatalf("done %d, want 3", n)
+	}
+	parts, err := s.Partials(ctx, "fo", 3)
+	if err != nil || string(parts[0])+string(parts[1])+string(parts[2]) != "abc" {
+		t.Fatalf("partials %q %v", parts, err)
+	}
+	if _, err := s.Partials(ctx, "fo", 4); !errors.Is(err, ErrPartialMissing) {
+		t.Fatalf("missing partial: %v", err)
+	}
+	for _, k := range []string{FanOutRequestKey("fo"), PartialKey("fo", 0)} {
+		if d := r.Client.TTL(ctx, k).Val(); d <= 0 || d > ttl {
+			t.Fatalf("%s TTL %s", k, d)
+		}
+	}
+	if err := s.DeleteFanOut(ctx, "fo", 3); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := r.Client.Keys(ctx, KeyPrefix+"fanout:*").Result(); len(keys) != 0 {
+		t.Fatalf("fan-out keys left: %v", keys)
+	}
+	if _, err := s.FanOutRequest(ctx, "fo"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("request after delete: %v", err)
 	}
 }

@@ -2,7 +2,9 @@
 // real Redis named by DFSOPT_TEST_REDIS_URL (its database is flushed); a
 // real redis-server started for the test on a free loopback port when the
 // binary is on PATH (CI installs Debian's redis-server); otherwise an
-// in-process miniredis, with a loud warning in the test log.
+// in-process miniredis, with a loud warning in the test log. Under CI
+// (CI=true) the fallback is an error: a test that needs Redis fails
+// instead of passing on a stand-in.
 package redistest
 
 import (
@@ -11,6 +13,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +35,8 @@ type Server struct {
 	Mini *miniredis.Miniredis
 	// Addr is the server's host:port.
 	Addr string
+	// stop kills the redis-server started for the test (nil otherwise).
+	stop func()
 }
 
 // New returns a clean Redis for t.
@@ -53,8 +58,9 @@ func New(t testing.TB) *Server {
 		if bin, err := exec.LookPath("redis-server"); err == nil {
 			// the free port can be taken between probing and binding: retry
 			var addr string
+			var stop func()
 			for try := 0; try < 3; try++ {
-				if addr, err = startServer(t, bin); err == nil {
+				if addr, stop, err = startServer(t, bin); err == nil {
 					break
 				}
 			}
@@ -63,7 +69,10 @@ func New(t testing.TB) *Server {
 			}
 			c := redis.NewClient(&redis.Options{Addr: addr})
 			t.Cleanup(func() { _ = c.Close() })
-			return &Server{Client: c, Addr: addr}
+			return &Server{Client: c, Addr: addr, stop: stop}
+		}
+		if lookupEnv("CI") == "true" {
+			t.Fatalf("CI=true but redis-server is not installed: %s needs a real Redis (apt-get install redis-server)", t.Name())
 		}
 	}
 	t.Logf("!!! WARNING: redis-server not installed (apt-get install redis-server): %s runs on miniredis", t.Name())
@@ -73,23 +82,74 @@ func New(t testing.TB) *Server {
 	return &Server{Client: c, Mini: m, Addr: m.Addr()}
 }
 
+// Stop stops the server mid-test (to test what happens when Redis goes
+// away). It skips the test on an external Redis (DFSOPT_TEST_REDIS_URL),
+// which it cannot stop.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	switch {
+	case s.Mini != nil:
+		s.Mini.Close()
+	case s.stop != nil:
+		s.stop()
+	default:
+		t.Skipf("cannot stop the external Redis of %s", EnvURL)
+	}
+}
+
+// FastForward makes d pass for the keys' TTLs: miniredis advances its
+// clock; a real Redis has every key's TTL shortened by d (keys with less
+// left are deleted), which is what the passing of d would do to them.
+func (s *Server) FastForward(t testing.TB, d time.Duration) {
+	t.Helper()
+	if s.Mini != nil {
+		s.Mini.FastForward(d)
+		return
+	}
+	ctx := context.Background()
+	iter := s.Client.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		left, err := s.Client.PTTL(ctx, key).Result()
+		if err != nil {
+			t.Fatalf("fast forward: pttl %s: %v", key, err)
+		}
+		switch {
+		case left < 0: // no TTL (or gone)
+		case left <= d:
+			err = s.Client.Del(ctx, key).Err()
+		default:
+			err = s.Client.PExpire(ctx, key, left-d).Err()
+		}
+		if err != nil {
+			t.Fatalf("fast forward %s: %v", key, err)
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("fast forward: scan: %v", err)
+	}
+}
+
 // startServer runs a throwaway redis-server (no persistence) on a free
-// loopback port until the test ends.
-func startServer(t testing.TB, bin string) (string, error) {
+// loopback port until the test ends; stop kills it earlier.
+func startServer(t testing.TB, bin string) (string, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", t.TempDir(), "--daemonize", "no", "--loglevel", "warning")
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return "", nil, err
 	}
+	var once sync.Once
 	stop := func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	c := redis.NewClient(&redis.Options{Addr: addr})
@@ -98,10 +158,10 @@ func startServer(t testing.TB, bin string) (string, error) {
 	for {
 		if err := c.Ping(context.Background()).Err(); err == nil {
 			t.Cleanup(stop)
-			return addr, nil
+			return addr, stop, nil
 		} else if time.Now().After(deadline) || cmd.ProcessState != nil {
 			stop()
-			return "", fmt.Errorf("redis-server on %s did not answer: %w", addr, err)
+			return "", nil, fmt.Errorf("redis-server on %s did not answer: %w", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -350,3 +350,69 @@ func TestFanOutCalibrated(t *testing.T) {
 		t.Error("calibrated and uncalibrated runs agree")
 	}
 }
+
+// TestFanOutStoresRequestOnce: the chunk payloads carry a reference and a
+// sim range, not the request (a 13 MB request copied into every chunk once
+// took Redis to 1.37 GB); the request is stored once for the job.
+func TestFanOutStoresRequestOnce(t *testing.T) {
+	rdb := realRedis(t)
+	store := jobstore.New(rdb, time.Hour)
+	f := NewFanOut(FanOutConfig{ChunkSims: 300, Threshold: 1}, asynq.NewClientFromRedisClient(rdb), store, task.Standard(job.Services{}), nil, zap.NewNop())
+	ctx := context.Background()
+	body := fanRequest(1000)
+	if done, err := f.split(ctx, newFanJob(t, store, "fan-once", body)); !done || err != nil {
+		t.Fatalf("split: %v %v", done, err)
+	}
+	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks("critical")
+	if err != nil || len(tasks) != 4 {
+		t.Fatalf("%d chunk tasks (%v), want 4", len(tasks), err)
+	}
+	for _, ti := range tasks {
+		if len(ti.Payload) > 512 || strings.Contains(string(ti.Payload), "players") {
+			t.Fatalf("chunk payload of %d bytes carries the request: %.200s", len(ti.Payload), ti.Payload)
+		}
+	}
+	if len(body) < 2048 {
+		t.Fatalf("test request too small (%d bytes) to tell", len(body))
+	}
+	stored, err := store.FanOutRequest(ctx, "fan-once")
+	if err != nil || string(stored) != string(body) {
+		t.Fatalf("stored request: %d bytes, %v", len(stored), err)
+	}
+	if j, _ := store.Get(ctx, "fan-once"); j.Chunks != 4 || j.Deadline == nil {
+		t.Fatalf("record %+v", j)
+	}
+}
+
+// TestFanOutOneDeadline: chunks run against the job's one deadline: a chunk
+// that starts after it fails the job as timeout (final), however fresh its
+// own task is.
+func TestFanOutOneDeadline(t *testing.T) {
+	rdb := realRedis(t)
+	store := jobstore.New(rdb, time.Hour)
+	f := NewFanOut(FanOutConfig{ChunkSims: 300, Threshold: 1}, asynq.NewClientFromRedisClient(rdb), store, task.Standard(job.Services{}), nil, zap.NewNop())
+	ctx := context.Background()
+	if done, err := f.split(ctx, newFanJob(t, store, "fan-late", fanRequest(1000))); !done || err != nil {
+		t.Fatalf("split: %v %v", done, err)
+	}
+	// The job's time runs out while its chunks wait.
+	if err := rdb.HSet(ctx, jobstore.JobKey("fan-late"), "deadline", time.Now().Add(-time.Second).UTC().Format(time.RFC3339Nano)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	tasks, _ := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks("critical")
+	if len(tasks) == 0 {
+		t.Fatal("no chunks")
+	}
+	if err := f.processChunk(ctx, asynq.NewTask(tasks[0].Type, tasks[0].Payload)); err != nil {
+		t.Fatalf("late chunk is retried: %v", err)
+	}
+	j, _ := store.Get(ctx, "fan-late")
+	if j.Status != jobstore.StatusFailed || j.Error == nil || j.Error.Code != CodeTimeout {
+		t.Fatalf("job %+v %+v", j, j.Error)
+	}
+	for i := range 4 {
+		if has, _ := store.HasPartial(ctx, "fan-late", i); has {
+			t.Fatal("a chunk computed after the deadline")
+		}
+	}
+}

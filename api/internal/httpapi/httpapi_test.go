@@ -268,10 +268,7 @@ func FuzzSubmit(f *testing.F) {
 func TestRedisDownIsUnavailable(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	r := redistest.New(t)
-	if r.Mini == nil {
-		t.Skip("needs miniredis to stop the server")
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: r.Mini.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer rdb.Close()
 	reg := task.Standard(job.Services{})
 	store := jobstore.New(rdb, time.Hour)
@@ -282,7 +279,7 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 	h := New(Deps{Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp),
 		Auth: auth.NewAuthenticator(admin, keys), Keys: keys, Ready: func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		MaxBodyBytes: 4096})
-	r.Mini.Close()
+	r.Stop(t)
 	for _, c := range []struct{ method, path, body string }{
 		{"POST", "/v1/optimize", validBody}, {"GET", "/v1/jobs/job_0123456789abcdef0123456789abcdef", ""}, {"GET", "/ready", ""},
 	} {
