@@ -427,6 +427,10 @@ type jobDoc struct {
 	Error      *struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		Details []struct {
+			Field  string `json:"field"`
+			Reason string `json:"reason"`
+		} `json:"details"`
 	} `json:"error"`
 	ResultURL string `json:"result_url"`
 	RequestID string `json:"request_id"`
@@ -676,6 +680,9 @@ func startRedis(t *testing.T) string {
 		bin, _ = exec.LookPath("redis-server")
 	case "none":
 		bin = ""
+	}
+	if bin == "" && os.Getenv("CI") == "true" {
+		t.Fatal("CI=true but redis-server is not installed: the end-to-end test needs a real Redis (apt-get install redis-server)")
 	}
 	if bin == "" {
 		msg := "WARNING: redis-server not found on PATH: the end-to-end test runs against an in-process miniredis " +

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,6 +58,33 @@ func (e *env) checkSimulationJobs(t *testing.T) {
 	if !e.worker.logHas("contest_sim fanned out") || !e.worker.logHas("fanned-out job merged") {
 		t.Errorf("the contest-sim job was not fanned out:\n%s", e.worker.logs())
 	}
+	t.Run("worker failure keeps the field", func(t *testing.T) {
+		// An unknown calibration can only be found out by the worker: the job
+		// fails with the field named, in its status and in its result's 422.
+		var doc map[string]any
+		body, err := os.ReadFile(filepath.Join("testdata", "simulate-nba-tiny.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustJSON(t, body, &doc)
+		doc["calibration_id"] = "cal_ffffffffffffffffffffffffffffffff"
+		body, _ = json.Marshal(doc)
+		st, _, b := e.do(t, "POST", "/v1/simulate", adminKey, body, nil)
+		if st != http.StatusAccepted {
+			t.Fatalf("submit: %d %s", st, b)
+		}
+		var j jobDoc
+		mustJSON(t, b, &j)
+		done := e.wait(t, adminKey, j.ID, 60*time.Second)
+		if done.Status != "failed" || done.Error == nil || done.Error.Code != "invalid_request" ||
+			len(done.Error.Details) != 1 || done.Error.Details[0].Field != "calibration_id" {
+			t.Fatalf("job %+v %+v", done, done.Error)
+		}
+		st, _, b = e.do(t, "GET", "/v1/jobs/"+j.ID+"/result", adminKey, nil, nil)
+		if st != http.StatusUnprocessableEntity || !strings.Contains(string(b), `"field":"calibration_id"`) {
+			t.Fatalf("result: %d %s", st, b)
+		}
+	})
 }
 
 // same compares two result documents with the timings zeroed.
