@@ -39,8 +39,11 @@ func (o *JobOptions) validate(l *errorList) {
 	if o.TimeoutSeconds < 0 || o.TimeoutSeconds > 3600 {
 		l.add("timeout_seconds", ReasonOutOfRange, "timeout_seconds must be between 1 and 3600")
 	}
-	if o.WebhookURL != nil && *o.WebhookURL != "" && !strings.HasPrefix(*o.WebhookURL, "https://") && !strings.HasPrefix(*o.WebhookURL, "http://") {
-		l.add("webhook_url", ReasonInvalid, "webhook_url must be an http(s) URL")
+	// Every field the schema accepts is acted on or refused: completion
+	// webhooks are not delivered yet, so a webhook_url is refused rather
+	// than silently ignored.
+	if o.WebhookURL != nil && *o.WebhookURL != "" {
+		l.add("webhook_url", ReasonInvalid, "webhook_url is not supported yet (webhooks are not delivered); poll GET /v1/jobs/{id} instead")
 	}
 }
 

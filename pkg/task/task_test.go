@@ -104,6 +104,8 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		{`{"site":"draftkings","sport":"nba","lineups":"x"}`, "lineups"},
 		{`{"site":"draftkings","sport":"nba","lineups":0,"slate_id":"s"}`, "lineups"},
 		{`{"site":"mars","sport":"nba","lineups":1,"slate_id":"s"}`, "site"},
+		// Webhooks are not delivered yet: refused, not silently ignored.
+		{`{"site":"draftkings","sport":"nba","lineups":1,"slate_id":"s","webhook_url":"https://example.test/hook"}`, "webhook_url"},
 	}
 	for _, c := range cases {
 		_, err := k.Decode([]byte(c.body))
