@@ -221,3 +221,41 @@ func FuzzNormalizeName(f *testing.F) {
 		_ = initialKey(n)
 	})
 }
+
+// FuzzProjectionCoverage reads a salary file and measures the coverage of
+// a projections file projecting every other player: the counts must add
+// up and the range must stay within the roster depth.
+func FuzzProjectionCoverage(f *testing.F) {
+	seed(f, []string{"dk-nfl-status-synthetic.csv", "dk-nfl-showdown-IND@HOU.csv", "fd-nfl-single-game.csv", "fd-nfl-old-format-head.csv"},
+		[]string{"dk-*/DKSalaries*.csv"})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ReadSalaries(bytes.NewReader(data), "", ImportOptions{})
+		if err != nil || s.Sport == "" {
+			return
+		}
+		rules, err := slate.RulesFor(s.Site, s.Sport, s.Mode)
+		if err != nil {
+			return
+		}
+		projected := map[string]bool{}
+		for i := range s.Players {
+			projected[s.Players[i].ID] = i%2 == 0
+		}
+		c := ProjectionCoverage(rules, s.Players, projected)
+		depth := 0
+		for _, d := range c.Depth {
+			depth += d
+		}
+		if c.Projected > c.InRange || c.InRange > len(s.Players) || c.InRange > depth || len(c.Missing) != c.InRange-c.Projected {
+			t.Fatalf("coverage does not add up: %+v (%d players, depth %d)", c, len(s.Players), depth)
+		}
+		if sh := c.Share(); sh < 0 || sh > 1 {
+			t.Fatalf("share %g", sh)
+		}
+		for i := 1; i < len(c.Missing); i++ {
+			if c.Missing[i].Salary > c.Missing[i-1].Salary {
+				t.Fatalf("missing not by salary: %+v", c.Missing)
+			}
+		}
+	})
+}
