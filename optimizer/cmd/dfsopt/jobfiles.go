@@ -9,6 +9,7 @@ import (
 
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/optimizer/sitecsv"
+	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
 
 // simulateFiles builds a simulate request from the site files:
@@ -158,17 +159,51 @@ func (c *contestFlags) applyPayouts(contest *schema.ContestSpec) error {
 	return nil
 }
 
-// applyRun sets the field size, sims and seed flags given.
-func (c *contestFlags) applyRun(field *schema.FieldSpec, sims *int, seed *uint64) {
+// contestDoc points at the parts of a contest-sim or portfolio request
+// document that the site and contest files fill.
+type contestDoc struct {
+	site, sport, mode, slateID *string
+	players                    *[]slate.Player
+	defaultStdDev              *[]string
+	contest                    *schema.ContestSpec
+	field                      *schema.FieldSpec
+	sims                       *int
+	seed                       *uint64
+}
+
+// fill reads the site files, the payouts and the run flags into d, and
+// returns the entries (nil without --entries) for the caller to place; the
+// entries' fee is the contest's unless the document or the payout file
+// gives one.
+func (c *contestFlags) fill(site *siteFlags, stderr io.Writer, d contestDoc) (*contestEntries, error) {
+	s, err := site.load(stderr)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil {
+		s.set(d.site, d.sport, d.mode, d.players, d.slateID)
+		*d.defaultStdDev = s.defaultStdDev()
+	}
+	ent, err := c.readEntries()
+	if err != nil {
+		return nil, err
+	}
+	if ent != nil && d.contest.EntryFee == 0 {
+		d.contest.EntryFee = ent.fee
+	}
+	if err := c.applyPayouts(d.contest); err != nil {
+		return nil, err
+	}
 	if *c.fieldSize > 0 {
-		*field = schema.FieldSpec{Size: *c.fieldSize}
+		*d.field = schema.FieldSpec{Size: *c.fieldSize}
 	}
 	if *c.sims > 0 {
-		*sims = *c.sims
+		*d.sims = *c.sims
 	}
 	if *c.seed > 0 {
-		*seed = *c.seed
+		*d.seed = *c.seed
 	}
+	return ent, nil
 }
 
 // contestFiles builds a contest-sim request from DraftKings salaries (+
@@ -185,15 +220,8 @@ func contestFiles(fs *flag.FlagSet, stderr io.Writer) func(base []byte) ([]byte,
 		if err := decodeBase(base, &req); err != nil {
 			return nil, err
 		}
-		s, err := site.load(stderr)
-		if err != nil {
-			return nil, err
-		}
-		if s != nil {
-			s.set(&req.Site, &req.Sport, &req.Mode, &req.Players, &req.SlateID)
-			req.DefaultStdDev = s.defaultStdDev()
-		}
-		ent, err := cf.readEntries()
+		ent, err := cf.fill(site, stderr, contestDoc{&req.Site, &req.Sport, &req.Mode, &req.SlateID, &req.Players,
+			&req.DefaultStdDev, &req.Contest, &req.Field, &req.Sims, &req.Seed})
 		if err != nil {
 			return nil, err
 		}
@@ -202,14 +230,7 @@ func contestFiles(fs *flag.FlagSet, stderr io.Writer) func(base []byte) ([]byte,
 				return nil, &usageError{msg: *cf.entries + " has no entry with a lineup"}
 			}
 			req.Entries = ent.lineups
-			if req.Contest.EntryFee == 0 {
-				req.Contest.EntryFee = ent.fee
-			}
 		}
-		if err := cf.applyPayouts(&req.Contest); err != nil {
-			return nil, err
-		}
-		cf.applyRun(&req.Field, &req.Sims, &req.Seed)
 		if len(req.Field.Lineups) == 0 && req.Field.Size == 0 && req.Contest.Size > len(req.Entries) {
 			req.Field.Size = req.Contest.Size - len(req.Entries)
 		}
@@ -234,24 +255,14 @@ func portfolioFiles(fs *flag.FlagSet, stderr io.Writer) func(base []byte) ([]byt
 		if err := decodeBase(base, &req); err != nil {
 			return nil, err
 		}
-		s, err := site.load(stderr)
-		if err != nil {
-			return nil, err
-		}
-		if s != nil {
-			s.set(&req.Site, &req.Sport, &req.Mode, &req.Players, &req.SlateID)
-			req.DefaultStdDev = s.defaultStdDev()
-		}
-		ent, err := cf.readEntries()
+		ent, err := cf.fill(site, stderr, contestDoc{&req.Site, &req.Sport, &req.Mode, &req.SlateID, &req.Players,
+			&req.DefaultStdDev, &req.Contest, &req.Field, &req.Sims, &req.Seed})
 		if err != nil {
 			return nil, err
 		}
 		if ent != nil {
 			req.Candidates.Lineups = ent.lineups
 			req.Lineups = ent.rows
-			if req.Contest.EntryFee == 0 {
-				req.Contest.EntryFee = ent.fee
-			}
 		}
 		if *lineups > 0 {
 			req.Lineups = *lineups
@@ -262,10 +273,6 @@ func portfolioFiles(fs *flag.FlagSet, stderr io.Writer) func(base []byte) ([]byt
 			}
 			req.Candidates.Generate.Count = *generate
 		}
-		if err := cf.applyPayouts(&req.Contest); err != nil {
-			return nil, err
-		}
-		cf.applyRun(&req.Field, &req.Sims, &req.Seed)
 		return json.Marshal(&req)
 	}
 }
