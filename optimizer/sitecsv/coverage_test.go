@@ -114,6 +114,9 @@ func TestRealProjectionCoverage(t *testing.T) {
 			}
 			c := rep.Coverage
 			t.Log(c.Summary())
+			for _, m := range c.Missing {
+				t.Logf("  missing %s (%s %s $%d)", m.Name, m.Team, strings.Join(m.Positions, "/"), m.Salary)
+			}
 			if c.InRange != tt.inRange || c.Projected != tt.projected || (c.Share() >= MinCoverage) != tt.pass {
 				t.Errorf("got %d/%d (%.3f), want %d/%d pass=%v", c.Projected, c.InRange, c.Share(), tt.projected, tt.inRange, tt.pass)
 			}
