@@ -134,6 +134,20 @@ func FuzzMergeProjections(f *testing.F) {
 				t.Fatalf("merged players invalid: %v", err)
 			}
 		}
+		// The same files through BuildOptimizeRequest: the coverage counts
+		// the unprojected players of the range, and the site average stands
+		// in exactly for the kept unprojected players.
+		_, brep, err := BuildOptimizeRequest(bytes.NewReader(b), bytes.NewReader(data), RequestOptions{KeepSiteProjection: true})
+		if err != nil {
+			return // e.g. every player dropped
+		}
+		c := brep.Coverage
+		if c == nil || c.Projected > c.InRange || len(c.Missing) != c.InRange-c.Projected || c.InRange > len(s.Players) {
+			t.Fatalf("coverage %+v", c)
+		}
+		if len(brep.SiteAverage) != len(brep.Merge.NoProjection)-countUnprojectedDropped(brep.Merge) {
+			t.Fatalf("%d on the site average, %d unprojected", len(brep.SiteAverage), len(brep.Merge.NoProjection))
+		}
 	})
 }
 
@@ -258,4 +272,19 @@ func FuzzProjectionCoverage(f *testing.F) {
 			}
 		}
 	})
+}
+
+// countUnprojectedDropped counts the dropped players no row projected.
+func countUnprojectedDropped(r *MergeReport) int {
+	unprojected := map[string]bool{}
+	for _, p := range r.NoProjection {
+		unprojected[p.ID] = true
+	}
+	n := 0
+	for _, d := range r.Dropped {
+		if unprojected[d.ID] {
+			n++
+		}
+	}
+	return n
 }
