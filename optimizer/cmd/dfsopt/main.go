@@ -57,7 +57,8 @@ Every command but calibrate also builds its request from site files
   --salaries DKSalaries.csv|FanDuel.csv [--projections FILE]
   [--site --sport --mode] [--drop-status OUT,IR] [--drop-unprojected]
   [--allow-unprojected] [--fill-site-avg]
-Unmatched projection rows are listed on stderr. A projections file that
+--drop-status drops no one by default in contest-sim and portfolio (your
+entries may hold any player). Unmatched projection rows are listed on stderr. A projections file that
 covers under 90% of the optimal-value range (per roster slot group, the
 slots x teams most expensive players: the slate's starters) is refused
 (exit 2) unless --allow-unprojected. Without --projections the site's

@@ -20,7 +20,7 @@ import (
 // With --request too, the files replace the document's players (and the
 // flags set override the document's fields).
 func optimizeFiles(fs *flag.FlagSet, stderr io.Writer) func(base []byte) ([]byte, error) {
-	site := addSiteFlags(fs)
+	site := addSiteFlags(fs, dropOut)
 	lineups := fs.Int("lineups", 0, "number of lineups (default 1 with --salaries)")
 	minUnique := fs.Int("min-unique", -1, "players any two lineups must differ in")
 	return func(base []byte) ([]byte, error) {

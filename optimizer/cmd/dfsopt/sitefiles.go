@@ -13,6 +13,9 @@ import (
 	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
 
+// dropOut is the --drop-status default of the commands without entries.
+const dropOut = "OUT,IR"
+
 // siteFlags are the flags every slate-based subcommand shares to read its
 // players from a site salary file and a projections file.
 type siteFlags struct {
@@ -20,15 +23,16 @@ type siteFlags struct {
 	dropUnprojected, allowUnprojected, fillSiteAvg       *bool
 }
 
-// addSiteFlags registers the site-file flags on fs.
-func addSiteFlags(fs *flag.FlagSet) *siteFlags {
+// addSiteFlags registers the site-file flags on fs; dropStatus is the
+// default of --drop-status.
+func addSiteFlags(fs *flag.FlagSet, dropStatus string) *siteFlags {
 	return &siteFlags{
 		salaries:        fs.String("salaries", "", "site salary file (DKSalaries.csv or a FanDuel player list): the players"),
 		projections:     fs.String("projections", "", "projections CSV merged into the players by id, else name and team"),
 		site:            fs.String("site", "", "site of the salary file (draftkings|fanduel; default: detected)"),
 		sport:           fs.String("sport", "", "sport (nfl|nba|mlb|nhl; default: inferred from the positions)"),
 		mode:            fs.String("mode", "", "classic or showdown (default: detected)"),
-		dropStatus:      fs.String("drop-status", "OUT,IR", "comma-separated site statuses to drop (empty keeps everyone)"),
+		dropStatus:      fs.String("drop-status", dropStatus, "comma-separated site statuses to drop (empty keeps everyone)"),
 		dropUnprojected: fs.Bool("drop-unprojected", false, "drop players the projections file does not cover"),
 		allowUnprojected: fs.Bool("allow-unprojected", false,
 			fmt.Sprintf("use a projections file that covers under %.0f%% of the optimal-value range", 100*sitecsv.MinCoverage)),

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -289,6 +290,37 @@ func TestJobsFromSiteFiles(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			tt.check(t, []byte(stdout))
+		})
+	}
+}
+
+// TestDropStatusDefaults: the commands without entries drop OUT and IR
+// players by default; contest-sim and portfolio keep everyone, since your
+// entries may hold them.
+func TestDropStatusDefaults(t *testing.T) {
+	sal := "../../sitecsv/testdata/dk-nfl-status-synthetic.csv"
+	tests := []struct {
+		cmd     string
+		args    []string
+		players int
+	}{
+		{"optimize", nil, 13},
+		{"simulate", nil, 13},
+		{"ownership", nil, 13},
+		{"contest-sim", nil, 15},
+		{"portfolio", nil, 15},
+		{"contest-sim", []string{"--drop-status", "OUT,IR"}, 13},
+		{"optimize", []string{"--drop-status", ""}, 15},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd+strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(append([]string{tt.cmd, "--salaries", sal, "--emit-request"}, tt.args...)...)
+			var doc struct {
+				Players []struct{ ID string } `json:"players"`
+			}
+			if code != exitOK || json.Unmarshal([]byte(stdout), &doc) != nil || len(doc.Players) != tt.players {
+				t.Errorf("exit %d, %d players, want %d: %s", code, len(doc.Players), tt.players, stderr)
+			}
 		})
 	}
 }
