@@ -7,37 +7,64 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
-	"github.com/dfsopt/dfsopt/optimizer/contest"
-	"github.com/dfsopt/dfsopt/optimizer/ownership"
-	"github.com/dfsopt/dfsopt/optimizer/portfolio"
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
-	"github.com/dfsopt/dfsopt/optimizer/simulate"
 )
 
-// command is one dfsopt subcommand: a job kind run locally or submitted to
-// the gateway's path.
+// command is one dfsopt subcommand: a job kind of the registry, run
+// locally or submitted to the gateway's route for it.
 type command struct {
-	// path is the gateway's submit route.
-	path string
-	// local computes a request document in process.
-	local func(ctx context.Context, body []byte, progress io.Writer) ([]byte, error)
+	// kind is the job kind (its route and its decode-and-compute).
+	kind *job.Kind
 	// files, when set, adds flags for site files and returns the function
 	// building (or completing) the request document from them; it returns
 	// nil, nil when no file flag was given. Reports go to stderr.
 	files func(fs *flag.FlagSet, stderr io.Writer) func(base []byte) ([]byte, error)
 }
 
-// commands returns the subcommands by name.
+// siteFiles are the site-file builders of the commands that have one.
+var siteFiles = map[string]func(fs *flag.FlagSet, stderr io.Writer) func(base []byte) ([]byte, error){
+	job.TypeOptimize: optimizeFiles, job.TypeSimulate: simulateFiles, job.TypeContestSim: contestFiles,
+	job.TypeOwnership: ownershipFiles, job.TypePortfolio: portfolioFiles, job.TypeCalibrate: calibrateFiles,
+}
+
+// commandName is the subcommand of a job type: "contest_sim" is
+// "contest-sim".
+func commandName(typ string) string { return strings.ReplaceAll(typ, "_", "-") }
+
+// commands returns the subcommands by name: one per job kind of the
+// registry (a local run has no services: no calibration cache).
 func commands() map[string]*command {
-	return map[string]*command{
-		"optimize":    {path: "/v1/optimize", local: optimizeLocal, files: optimizeFiles},
-		"simulate":    {path: "/v1/simulate", local: localJob(simulateCompute), files: simulateFiles},
-		"contest-sim": {path: "/v1/contest-sim", local: localJob(contestCompute), files: contestFiles},
-		"ownership":   {path: "/v1/ownership", local: localJob(ownershipCompute), files: ownershipFiles},
-		"portfolio":   {path: "/v1/portfolio", local: localJob(portfolioCompute), files: portfolioFiles},
-		"calibrate":   {path: "/v1/calibrate", local: localJob(calibrateCompute), files: calibrateFiles},
+	out := map[string]*command{}
+	for _, k := range job.Standard(job.Services{}).Kinds() {
+		out[commandName(k.Type)] = &command{kind: k, files: siteFiles[k.Type]}
 	}
+	return out
+}
+
+// local decodes, validates and computes a request document in process,
+// returning the result document; validation errors are usage errors.
+func (c *command) local(ctx context.Context, body []byte, progress io.Writer) ([]byte, error) {
+	var ve *schema.ValidationError
+	req, err := c.kind.Decode(body)
+	if errors.As(err, &ve) {
+		return nil, &usageError{msg: describeValidation(ve)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	report, done := phaseProgress(progress)
+	res, err := c.kind.Run(ctx, req, report)
+	done()
+	if errors.As(err, &ve) {
+		return nil, &usageError{msg: describeValidation(ve)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", commandName(c.kind.Type), err)
+	}
+	return json.Marshal(res)
 }
 
 // phaseProgress prints progress lines "phase: done/total" on w.
@@ -67,72 +94,4 @@ func lastPhase(line string) string {
 		}
 	}
 	return ""
-}
-
-// localJob decodes and validates a request document of type Req and runs
-// compute on it, returning the result document.
-func localJob[Req any, Res any, PReq interface {
-	*Req
-	Validate() error
-}](compute func(context.Context, PReq, func(done, total int, phase string)) (*Res, error)) func(context.Context, []byte, io.Writer) ([]byte, error) {
-	return func(ctx context.Context, body []byte, progress io.Writer) ([]byte, error) {
-		req := PReq(new(Req))
-		err := schema.DecodeBytes(body, req)
-		if err == nil {
-			err = req.Validate()
-		}
-		var ve *schema.ValidationError
-		if errors.As(err, &ve) {
-			return nil, &usageError{msg: describeValidation(ve)}
-		}
-		if err != nil {
-			return nil, err
-		}
-		report, done := phaseProgress(progress)
-		res, err := compute(ctx, req, report)
-		done()
-		if errors.As(err, &ve) {
-			return nil, &usageError{msg: describeValidation(ve)}
-		}
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(res)
-	}
-}
-
-// localCalibrationWarning says that a local run ignored calibration_id:
-// calibrations live in the server's calibration cache, which the CLI does
-// not have.
-func localCalibrationWarning(ref string) string {
-	return "calibration_id " + ref + " was not applied: a local run has no calibration cache to resolve it; " +
-		"run with --server to simulate with the calibration"
-}
-
-func simulateCompute(ctx context.Context, r *schema.SimulateRequest, p func(int, int, string)) (*schema.SimulateResult, error) {
-	ref := r.CalibrationID
-	r.CalibrationID = "" // cannot be resolved here: warned below
-	res, err := simulate.Run(ctx, r, func(d, t int) { p(d, t, "simulating") })
-	if err == nil && ref != "" {
-		res.Warnings = append(res.Warnings, localCalibrationWarning(ref))
-	}
-	return res, err
-}
-
-func contestCompute(ctx context.Context, r *schema.ContestSimRequest, p func(int, int, string)) (*schema.ContestSimResult, error) {
-	ref := r.CalibrationID
-	r.CalibrationID = "" // cannot be resolved here: warned below
-	res, err := contest.Simulate(ctx, r, func(d, t int) { p(d, t, "simulating") })
-	if err == nil && ref != "" {
-		res.Warnings = append(res.Warnings, localCalibrationWarning(ref))
-	}
-	return res, err
-}
-
-func ownershipCompute(ctx context.Context, r *schema.OwnershipRequest, _ func(int, int, string)) (*schema.OwnershipResult, error) {
-	return ownership.Project(ctx, r)
-}
-
-func portfolioCompute(ctx context.Context, r *schema.PortfolioRequest, p func(int, int, string)) (*schema.PortfolioSelection, error) {
-	return portfolio.Select(ctx, r, portfolio.Progress(p))
 }

@@ -155,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		c := &remote{base: *server, key: key, http: &http.Client{Timeout: 60 * time.Second}, poll: *poll, progress: progress}
-		result, err = c.submit(ctx, cmd.path, body)
+		result, err = c.submit(ctx, cmd.kind.Path, body)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "dfsopt:", err)
