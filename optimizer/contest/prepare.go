@@ -277,7 +277,9 @@ func PrepareWith(ctx context.Context, req *schema.ContestSimRequest, opts Option
 		return nil, err
 	}
 	p.Warnings = append(p.Warnings, full.Warnings...)
-	p.model = full.Subset(p.used)
+	if p.model, err = full.Subset(ctx, p.used); err != nil {
+		return nil, fmt.Errorf("contest: outcome model of the used players: %w", err)
+	}
 	if req.CalibrationID != "" && opts.Calibration == nil {
 		p.Warnings = append(p.Warnings, notAppliedWarning(req.CalibrationID))
 	}

@@ -146,13 +146,16 @@ func TestFromPercentiles(t *testing.T) {
 func TestNearestCorrelation(t *testing.T) {
 	a := []float64{2, -1, 0, 0, -1, 2, -1, 0, 0, -1, 2, -1, 0, 0, -1, 2}
 	want := []float64{1, -0.8084, 0.1916, 0.1068, -0.8084, 1, -0.6562, 0.1916, 0.1916, -0.6562, 1, -0.8084, 0.1068, 0.1916, -0.8084, 1}
-	got := nearestCorrelation(a, 4, 1e-9)
+	got, err := nearestCorrelation(context.Background(), a, 4, 1e-9)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > 2e-4 {
 			t.Fatalf("nearest correlation[%d] = %.4f, want %.4f\n%v", i, got[i], want[i], got)
 		}
 	}
-	if _, ok := cholesky(got, 4); !ok {
+	if _, ok, err := cholesky(context.Background(), got, 4); err != nil || !ok {
 		t.Fatal("repaired matrix is not positive definite")
 	}
 }

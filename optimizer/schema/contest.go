@@ -152,6 +152,7 @@ func (r *ContestSimRequest) Validate() error {
 	r.Contest.validate(&l, len(r.Entries)+r.FieldCount())
 	r.OutcomeModel.validate(&l)
 	r.Correlation.validate(&l, ids)
+	validateCorrelatedBlock(&l, r.Players, &r.Correlation, r.DefaultStdDev, r.CalibrationID != "")
 	validateDefaultStdDev(&l, r.DefaultStdDev, ids)
 	validateFloorCeiling(&l, r.Players)
 	r.JobOptions.validate(&l)
