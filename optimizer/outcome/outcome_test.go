@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -323,8 +324,9 @@ func TestSimulateRequest(t *testing.T) {
 	if !slices.Equal(again.DefaultStdDev, []string{"b"}) {
 		t.Fatalf("after re-encoding default_stddev = %v", again.DefaultStdDev)
 	}
-	var calls int64
+	var calls atomic.Int64
 	res, err := SimulateWithOptimal(context.Background(), &req, nil, func(ctx context.Context, pts []float64) ([]int, error) {
+		calls.Add(1)
 		if pts[0] != 22.4 {
 			return nil, fmt.Errorf("stddev 0 player scored %g", pts[0])
 		}
@@ -333,9 +335,12 @@ func TestSimulateRequest(t *testing.T) {
 		}
 		return []int{0, 2}, nil
 	})
-	_ = calls
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The optimizer hook runs exactly once per simulated outcome.
+	if got := calls.Load(); got != int64(req.Sims) {
+		t.Errorf("optimal called %d times, want once per sim (%d)", got, req.Sims)
 	}
 	a := res.Players[0]
 	if a.Mean != 22.4 || a.StdDev != 0 || a.P10 != 22.4 || a.P99 != 22.4 || a.Distribution != "constant" {
