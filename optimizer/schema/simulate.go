@@ -26,11 +26,14 @@ const (
 	// (Higham's nearest correlation: up to 200 Jacobi eigendecompositions,
 	// cubic in the block size). Measured on 2 shared cores
 	// (BenchmarkRepairLargestBlock in optimizer/outcome): at 150 players
-	// the worst relation-driven matrix repairs in about 0.5 s and a dense
-	// adversarial one (11,175 explicit pairs of random sign) in about 4 s;
-	// at 200 they take 2.8 s and 12 s, at 300 15 s and 66 s. The largest
-	// real game in the shared slates has 129 players (MLB), an NFL
-	// showdown 65.
+	// the worst relation-driven matrix we know repairs in 0.54 CPU-s and a
+	// dense adversarial one (all 11,175 pairs given explicitly, random
+	// sign) in 4.8 CPU-s; in wall time on a quiet machine 100 players took
+	// 0.08 s / 1.0 s, 200 players 2.8 s / 12 s and 300 players 15 s / 66 s.
+	// 150 keeps the realistic case well under a second and the adversarial
+	// one a few seconds, far inside the job timeouts (and the repair stops
+	// on cancel). The largest real game in the shared slates has 129
+	// players (MLB; most of them projected 0), an NFL showdown 65.
 	MaxCorrelatedBlock = 150
 )
 
