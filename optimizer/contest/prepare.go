@@ -71,9 +71,10 @@ type Prepared struct {
 	fee       float64
 	histLimit int // largest score range ranked by histogram
 
-	fieldSize       int
-	fieldGenerated  bool
-	fieldMeanSalary float64
+	fieldSize           int
+	fieldGenerated      bool
+	fieldMeanSalary     float64
+	fieldMeanProjection float64
 }
 
 // Entries returns the number of entries.
@@ -93,6 +94,11 @@ func (p *Prepared) FieldGenerated() bool { return p.fieldGenerated }
 
 // FieldMeanSalary returns the mean salary of the field lineups.
 func (p *Prepared) FieldMeanSalary() float64 { return p.fieldMeanSalary }
+
+// FieldMeanProjection returns the mean projected points of the field
+// lineups (slot multipliers applied): the field's strength, to compare with
+// the entries' projections and the optimal lineup's.
+func (p *Prepared) FieldMeanProjection() float64 { return p.fieldMeanProjection }
 
 // EntryProjection returns entry e's projected points.
 func (p *Prepared) EntryProjection(e int) float64 { return p.entryProj[e] }
@@ -271,11 +277,15 @@ func PrepareProblem(ctx context.Context, pr *Problem) (*Prepared, error) {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%d entries exceed the salary cap of %d", over, rules.SalaryCap))
 	}
 	if len(field) > 0 {
-		sum := 0
+		sum, proj := 0, 0.0
 		for _, lu := range field {
 			sum += lineupSalary(rules, players, lu)
+			for i, pi := range lu {
+				proj += rules.SlotPoints(&players[pi], i)
+			}
 		}
 		p.fieldMeanSalary = float64(sum) / float64(len(field))
+		p.fieldMeanProjection = proj / float64(len(field))
 	}
 	if pr.ContestSize > 0 && pr.ContestSize != p.total {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("contest.size is %d but the contest simulated has %d lineups (%d entries + %d field)",

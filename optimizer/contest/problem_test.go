@@ -3,6 +3,7 @@ package contest
 import (
 	"context"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 
@@ -79,5 +80,17 @@ func TestProblemEntriesField(t *testing.T) {
 	var ve *schema.ValidationError
 	if !errors.As(err, &ve) || ve.Errors[0].Field != "candidates.lineups[0]" {
 		t.Fatalf("error %v, want one naming candidates.lineups[0]", err)
+	}
+}
+
+// TestFieldMeanProjection: the field's mean projection in the result stats
+// (hand request: field lineups of 85, 83, 85, 87 and 83 points).
+func TestFieldMeanProjection(t *testing.T) {
+	res, err := Simulate(context.Background(), handRequest(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Stats.FieldMeanProjection, (85+83+85+87+83)/5.0; math.Abs(got-want) > 1e-9 {
+		t.Errorf("field mean projection %g, want %g", got, want)
 	}
 }

@@ -426,7 +426,7 @@ func Merge(p *Prepared, partials []Partial) (*schema.ContestSimResult, error) {
 	res.Portfolio = schema.PortfolioResult{MeanPayout: mean, ROI: (mean - fees) / fees,
 		P05: quantile(totals, 0.05) / moneyScale, P95: quantile(totals, 0.95) / moneyScale}
 	res.Stats = schema.ContestSimStats{FieldSize: p.fieldSize, FieldGenerated: p.fieldGenerated,
-		UniqueLineups: len(p.weight), FieldMeanSalary: p.fieldMeanSalary}
+		UniqueLineups: len(p.weight), FieldMeanSalary: p.fieldMeanSalary, FieldMeanProjection: p.fieldMeanProjection}
 	return res, nil
 }
 

@@ -312,4 +312,8 @@ type ContestSimStats struct {
 	UniqueLineups int `json:"unique_lineups"`
 	// FieldMeanSalary is the mean salary of the field lineups.
 	FieldMeanSalary float64 `json:"field_mean_salary"`
+	// FieldMeanProjection is the mean projected points of the field
+	// lineups (slot multipliers applied): the field's strength beside the
+	// entries' projections.
+	FieldMeanProjection float64 `json:"field_mean_projection"`
 }
