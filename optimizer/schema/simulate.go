@@ -22,7 +22,7 @@ const (
 	// MaxCorrelatedBlock caps the players simulated jointly in one
 	// correlated block: the varying players of one game, with the games
 	// that correlation.pairs link across merged into one block (see
-	// CorrelatedBlock). The block's correlation matrix may need a repair
+	// correlatedBlock). The block's correlation matrix may need a repair
 	// (Higham's nearest correlation: up to 200 Jacobi eigendecompositions,
 	// cubic in the block size). Measured on 2 shared cores
 	// (BenchmarkRepairLargestBlock in optimizer/outcome): at 150 players
@@ -149,7 +149,7 @@ func (c *CorrelationOptions) validate(l *errorList, ids map[string]bool) {
 	}
 }
 
-// CorrelatedBlock returns an upper bound of the largest block of players
+// correlatedBlock returns an upper bound of the largest block of players
 // the outcome model samples jointly, and the field to blame when it is too
 // large ("players", or "correlation.pairs" when explicit pairs join games).
 // With correlation disabled every player is sampled alone (0). Otherwise
@@ -160,7 +160,7 @@ func (c *CorrelationOptions) validate(l *errorList, ids map[string]bool) {
 // defaultSD with a positive projection), or, with a calibration, always
 // (calibrated spreads do not depend on the request). Pairs naming unknown
 // players are ignored here (validation reports them).
-func CorrelatedBlock(players []slate.Player, corr *CorrelationOptions, defaultSD []string, calibrated bool) (size int, field, game string) {
+func correlatedBlock(players []slate.Player, corr *CorrelationOptions, defaultSD []string, calibrated bool) (size int, field, game string) {
 	if !corr.IsEnabled() || len(players) == 0 {
 		return 0, "", ""
 	}
@@ -222,7 +222,7 @@ func CorrelatedBlock(players []slate.Player, corr *CorrelationOptions, defaultSD
 // validateCorrelatedBlock refuses requests whose largest correlated block
 // exceeds MaxCorrelatedBlock.
 func validateCorrelatedBlock(l *errorList, players []slate.Player, corr *CorrelationOptions, defaultSD []string, calibrated bool) {
-	n, field, game := CorrelatedBlock(players, corr, defaultSD, calibrated)
+	n, field, game := correlatedBlock(players, corr, defaultSD, calibrated)
 	if n <= MaxCorrelatedBlock {
 		return
 	}
