@@ -1,0 +1,97 @@
+package schema_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/optimizer/sitecsv"
+	"github.com/dfsopt/dfsopt/optimizer/slate"
+)
+
+// realSlates returns the site salary files of the shared data folder
+// (../../../shared/data/slates, or $DFSOPT_SHARED_DATA/slates), skipping
+// loudly when it is not there.
+func realSlates(t testing.TB) []string {
+	t.Helper()
+	dir := "../../../shared/data/slates"
+	if env := os.Getenv("DFSOPT_SHARED_DATA"); env != "" {
+		dir = filepath.Join(env, "slates")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("SKIPPING real-data test: %s not found (%v)", dir, err)
+	}
+	var files []string
+	for _, pattern := range []string{"*/DKSalaries*.csv", "*/DKUploadTemplate.csv", "fd/*.csv"} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 17 {
+		t.Fatalf("found %d salary files under %s, want the 17 of the data set", len(files), dir)
+	}
+	return files
+}
+
+// importSlate builds the optimize request of a salary file.
+func importSlate(t testing.TB, file string) *schema.OptimizeRequest {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	req, _, err := sitecsv.BuildOptimizeRequest(f, nil, sitecsv.RequestOptions{Lineups: 20})
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return req
+}
+
+// TestRealSlatesValidate: every real site salary file, imported, passes
+// Validate as is and with constraints naming its own players, teams and
+// positions (the checks must not refuse what the sites publish).
+func TestRealSlatesValidate(t *testing.T) {
+	for _, file := range realSlates(t) {
+		t.Run(filepath.Base(filepath.Dir(file))+"/"+filepath.Base(file), func(t *testing.T) {
+			req := importSlate(t, file)
+			if err := req.Validate(); err != nil {
+				t.Fatalf("%d players: %v", len(req.Players), describe(err))
+			}
+			site, sport, mode, _ := req.Normalized()
+			rules, err := slate.RulesFor(site, sport, mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Constraints over the slate's own ids, team and positions.
+			ps := req.Players
+			half := 0.5
+			req.Constraints = schema.Constraints{
+				MinUnique: rules.Size(), MinSalary: rules.SalaryCap - 2000, MinGames: 1,
+				Locks: []string{ps[0].ID}, Excludes: []string{ps[1].ID, ps[2].ID},
+				Exposures: map[string]schema.ExposureRange{ps[3].ID: {Max: &half}},
+				Stacks: []schema.Stack{{Positions: []string{ps[0].Positions[0], ps[4].Positions[0] + "|" + ps[5].Positions[0]},
+					Team: ps[0].Team, BringBack: 1, BringBackPositions: ps[6].Positions}},
+			}
+			if err := req.Validate(); err != nil {
+				t.Fatalf("with constraints %+v: %v", req.Constraints, describe(err))
+			}
+		})
+	}
+}
+
+// describe lists every field error of a validation error.
+func describe(err error) string {
+	ve, ok := err.(*schema.ValidationError)
+	if !ok {
+		return err.Error()
+	}
+	s := ""
+	for _, e := range ve.Errors {
+		s += "\n  " + e.Field + " " + e.Reason + ": " + e.Message
+	}
+	return s
+}
