@@ -261,19 +261,62 @@ const maxSalary = 1_000_000
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-// roster is what the checks need of the roster rules of the request's site,
-// sport and mode, derived once per validation. A nil *roster (site, sport or
-// mode unknown) skips the checks against the rules.
+// roster is what the checks need of the roster rules of one site, sport
+// and mode. A nil *roster (site, sport or mode unknown) skips the checks
+// against the rules.
 type roster struct {
-	rules *slate.Rules
+	rules *slate.Rules // read only: rosters are shared
 	// accepts lists every position some slot accepts, with a bit set for
 	// each slot accepting it (rosters have at most 10 slots).
 	accepts []slotSet
+	// plain are the slots costing a player's own salary.
+	plain uint64
 }
 
 type slotSet struct {
 	pos   string
 	slots uint64
+}
+
+type rosterKey struct {
+	site  slate.Site
+	sport slate.Sport
+	mode  slate.Mode
+}
+
+// rosters holds the roster of every site, sport and mode with rules. It is
+// built once and only read: Validate runs on the gateway's submit path and
+// need not rebuild the rules for each request.
+var rosters = func() map[rosterKey]*roster {
+	out := map[rosterKey]*roster{}
+	for _, site := range []slate.Site{slate.DraftKings, slate.FanDuel} {
+		for _, sport := range []slate.Sport{slate.NFL, slate.NBA, slate.MLB, slate.NHL} {
+			for _, mode := range []slate.Mode{slate.Classic, slate.Showdown} {
+				if rules, err := slate.RulesFor(site, sport, mode); err == nil {
+					out[rosterKey{site, sport, mode}] = newRoster(rules)
+				}
+			}
+		}
+	}
+	return out
+}()
+
+func newRoster(rules *slate.Rules) *roster {
+	rs := &roster{rules: rules}
+	for i := range rules.Slots {
+		if rules.Slots[i].SalaryMultiplier <= 1 {
+			rs.plain |= 1 << i
+		}
+		for _, p := range rules.Slots[i].Eligible {
+			k := slices.IndexFunc(rs.accepts, func(a slotSet) bool { return a.pos == p })
+			if k < 0 {
+				k = len(rs.accepts)
+				rs.accepts = append(rs.accepts, slotSet{pos: p})
+			}
+			rs.accepts[k].slots |= 1 << i
+		}
+	}
+	return rs
 }
 
 // rosterOf returns the roster of a site, sport and mode, nil when one of
@@ -284,21 +327,10 @@ func rosterOf(l *errorList, site, sport, mode string) *roster {
 	if err != nil {
 		return nil
 	}
-	rules, err := slate.RulesFor(s, sp, m)
-	if err != nil {
-		l.add("mode", ReasonInvalid, "%v", err)
-		return nil
-	}
-	rs := &roster{rules: rules}
-	for i := range rules.Slots {
-		for _, p := range rules.Slots[i].Eligible {
-			k := slices.IndexFunc(rs.accepts, func(a slotSet) bool { return a.pos == p })
-			if k < 0 {
-				k = len(rs.accepts)
-				rs.accepts = append(rs.accepts, slotSet{pos: p})
-			}
-			rs.accepts[k].slots |= 1 << i
-		}
+	rs := rosters[rosterKey{s, sp, m}]
+	if rs == nil {
+		_, err := slate.RulesFor(s, sp, m)
+		l.add("mode", ReasonInvalid, "mode %q: %v", m, err)
 	}
 	return rs
 }
@@ -353,7 +385,8 @@ func (rs *roster) checkPlayers(l *errorList, players []slate.Player) {
 		if p.CaptainSalary < 0 || p.CaptainSalary > maxSalary {
 			l.add(fmt.Sprintf("players[%d].captain_salary", i), ReasonOutOfRange, "players[%d].captain_salary must be between 0 and %d", i, maxSalary)
 		}
-		if slots == 0 || p.Salary < 0 || p.Salary > maxSalary || p.CaptainSalary < 0 {
+		if slots == 0 || p.Salary < 0 || p.Salary > maxSalary || p.CaptainSalary < 0 ||
+			(p.Salary <= capacity && slots&rs.plain != 0) {
 			continue
 		}
 		cheapest := math.MaxInt
@@ -496,22 +529,22 @@ func (c *Constraints) checkExposures(l *errorList, d *docContext, pool *poolFilt
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.Exposures)) {
 		e := c.Exposures[id]
-		field := "constraints.exposures." + id
+		field := func(suffix string) string { return "constraints.exposures." + id + suffix }
 		ok := true
 		if e.Min != nil && (!finite(*e.Min) || *e.Min < 0 || *e.Min > 1) {
-			l.add(field+".min", ReasonOutOfRange, "%s.min must be between 0 and 1", field)
+			l.add(field(".min"), ReasonOutOfRange, "%s must be between 0 and 1", field(".min"))
 			ok = false
 		}
 		if e.Max != nil && (!finite(*e.Max) || *e.Max < 0 || *e.Max > 1) {
-			l.add(field+".max", ReasonOutOfRange, "%s.max must be between 0 and 1", field)
+			l.add(field(".max"), ReasonOutOfRange, "%s must be between 0 and 1", field(".max"))
 			ok = false
 		}
 		if ok && e.Min != nil && e.Max != nil && *e.Min > *e.Max {
-			l.add(field, ReasonConflict, "%s.min is above its max", field)
+			l.add(field(""), ReasonConflict, "%s.min is above its max", field(""))
 			ok = false
 		}
 		if !d.known(id) {
-			l.add(field, ReasonNotFound, "player %q of constraints.exposures is not in the slate", id)
+			l.add(field(""), ReasonNotFound, "player %q of constraints.exposures is not in the slate", id)
 			continue
 		}
 		if !ok || d == nil || len(d.ids) == 0 {
@@ -520,7 +553,7 @@ func (c *Constraints) checkExposures(l *errorList, d *docContext, pool *poolFilt
 		p := &d.players[d.ids[id]]
 		if why := pool.dropped(p); why != "" {
 			if e.Min != nil && *e.Min > 0 {
-				l.add(field+".min", ReasonConflict, "player %q has a min exposure but %s", id, why)
+				l.add(field(".min"), ReasonConflict, "player %q has a min exposure but %s", id, why)
 			}
 			continue
 		}
@@ -536,13 +569,13 @@ func (c *Constraints) checkExposures(l *errorList, d *docContext, pool *poolFilt
 		if e.Max != nil {
 			maxCount = int(math.Floor(*e.Max*float64(n) + 1e-9))
 			if locked && maxCount < n {
-				l.add(field+".max", ReasonConflict, "player %q is locked but has a max exposure below 1", id)
+				l.add(field(".max"), ReasonConflict, "player %q is locked but has a max exposure below 1", id)
 				continue
 			}
 		}
 		if e.Min != nil {
 			if minCount := int(math.Ceil(*e.Min*float64(n) - 1e-9)); minCount > maxCount {
-				l.add(field, ReasonConflict, "player %q needs %d lineups by min exposure but max exposure allows %d of %d", id, minCount, maxCount, n)
+				l.add(field(""), ReasonConflict, "player %q needs %d lineups by min exposure but max exposure allows %d of %d", id, minCount, maxCount, n)
 			}
 		}
 	}
@@ -551,7 +584,13 @@ func (c *Constraints) checkExposures(l *errorList, d *docContext, pool *poolFilt
 // check checks stack i against the roster size, the positions the slots
 // accept and the teams of the players, when d gives them.
 func (s *Stack) check(l *errorList, i int, d *docContext, size int) {
-	field := fmt.Sprintf("constraints.stacks[%d]", i)
+	// field names the stack or one of its fields; built only for errors.
+	field := func(suffix string, j ...int) string {
+		if len(j) > 0 {
+			suffix = fmt.Sprintf("%s[%d]", suffix, j[0])
+		}
+		return fmt.Sprintf("constraints.stacks[%d]%s", i, suffix)
+	}
 	var rs *roster
 	if d != nil {
 		rs = d.roster
@@ -561,25 +600,31 @@ func (s *Stack) check(l *errorList, i int, d *docContext, size int) {
 		count = len(s.Positions)
 	}
 	if len(s.Positions) == 0 && s.Size < 2 {
-		l.add(field, ReasonInvalid, "%s needs positions or a size of at least 2", field)
+		f := field("")
+		l.add(f, ReasonInvalid, "%s needs positions or a size of at least 2", f)
 	}
 	switch {
 	case s.Size < 0:
-		l.add(field+".size", ReasonOutOfRange, "%s.size must be >= 0", field)
+		f := field(".size")
+		l.add(f, ReasonOutOfRange, "%s must be >= 0", f)
 	case count > size:
-		l.add(field, ReasonOutOfRange, "%s asks for %d players; a lineup has %d", field, count, size)
+		f := field("")
+		l.add(f, ReasonOutOfRange, "%s asks for %d players; a lineup has %d", f, count, size)
 	}
 	switch {
 	case s.BringBack < 0 || s.BringBack > 5:
-		l.add(field+".bring_back", ReasonOutOfRange, "%s.bring_back must be between 0 and 5", field)
+		f := field(".bring_back")
+		l.add(f, ReasonOutOfRange, "%s must be between 0 and 5", f)
 	case s.BringBack > 0 && count <= size && count+s.BringBack > size:
-		l.add(field+".bring_back", ReasonOutOfRange, "%s asks for %d stack players and %d bring-back players; a lineup has %d", field, count, s.BringBack, size)
+		l.add(field(".bring_back"), ReasonOutOfRange, "%s asks for %d stack players and %d bring-back players; a lineup has %d", field(""), count, s.BringBack, size)
 	case s.BringBack == 0 && len(s.BringBackPositions) > 0:
-		l.add(field+".bring_back_positions", ReasonConflict, "%s.bring_back_positions is set but bring_back is 0: give bring_back too", field)
+		f := field(".bring_back_positions")
+		l.add(f, ReasonConflict, "%s is set but bring_back is 0: give bring_back too", f)
 	}
 	for j, e := range s.Positions {
 		if strings.TrimSpace(e) == "" {
-			l.add(fmt.Sprintf("%s.positions[%d]", field, j), ReasonInvalid, "%s.positions[%d] is empty", field, j)
+			f := field(".positions", j)
+			l.add(f, ReasonInvalid, "%s is empty", f)
 			continue
 		}
 		if rs == nil {
@@ -589,25 +634,29 @@ func (s *Stack) check(l *errorList, i int, d *docContext, size int) {
 			var part string
 			part, rest, _ = strings.Cut(rest, "|")
 			if part = strings.ToUpper(strings.TrimSpace(part)); part != "" && rs.slotsFor(part) == 0 {
-				l.add(fmt.Sprintf("%s.positions[%d]", field, j), ReasonInvalid, "%s.positions[%d]: %s", field, j, rs.unknownPosition(part))
+				f := field(".positions", j)
+				l.add(f, ReasonInvalid, "%s: %s", f, rs.unknownPosition(part))
 				break
 			}
 		}
 	}
 	for j, p := range s.BringBackPositions {
-		f := fmt.Sprintf("%s.bring_back_positions[%d]", field, j)
 		switch up := strings.ToUpper(strings.TrimSpace(p)); {
 		case up == "":
+			f := field(".bring_back_positions", j)
 			l.add(f, ReasonInvalid, "%s is empty", f)
 		case strings.Contains(up, "|"):
+			f := field(".bring_back_positions", j)
 			l.add(f, ReasonInvalid, "%s: list one position per entry (%q)", f, p)
 		case rs != nil && rs.slotsFor(up) == 0:
+			f := field(".bring_back_positions", j)
 			l.add(f, ReasonInvalid, "%s: %s", f, rs.unknownPosition(up))
 		}
 	}
 	if t := strings.TrimSpace(s.Team); t != "" && !strings.EqualFold(t, "any") && d != nil && len(d.players) > 0 &&
 		!d.any(func(p *slate.Player) bool { return strings.EqualFold(p.Team, t) }) {
-		l.add(field+".team", ReasonNotFound, "%s.team: team %q is not in the slate", field, t)
+		f := field(".team")
+		l.add(f, ReasonNotFound, "%s: team %q is not in the slate", f, t)
 	}
 }
 

@@ -1,8 +1,10 @@
 package schema_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dfsopt/dfsopt/optimizer/schema"
@@ -80,6 +82,54 @@ func TestRealSlatesValidate(t *testing.T) {
 				t.Fatalf("with constraints %+v: %v", req.Constraints, describe(err))
 			}
 		})
+	}
+}
+
+// TestRealSlateUnderTheWrongSport: the 720-player NFL slate posted as NBA
+// is refused position by position, the list cut at MaxFieldErrors.
+func TestRealSlateUnderTheWrongSport(t *testing.T) {
+	req := importSlate(t, nflSlate(t))
+	req.Sport = "nba"
+	var ve *schema.ValidationError
+	if err := req.Validate(); !errors.As(err, &ve) {
+		t.Fatalf("want a validation error, got %v", err)
+	}
+	if n := len(ve.Errors); n != schema.MaxFieldErrors+1 || ve.Errors[0].Field != "players[0].positions[0]" ||
+		ve.Errors[n-1].Reason != schema.ReasonTooMany || !strings.Contains(ve.Errors[n-1].Message, "620 more") {
+		t.Fatalf("got %d errors, first %+v, last %+v", n, ve.Errors[0], ve.Errors[n-1])
+	}
+}
+
+// nflSlate is the 720-player DraftKings NFL slate of 2019-09-08.
+func nflSlate(t testing.TB) string {
+	for _, f := range realSlates(t) {
+		if strings.HasSuffix(f, "dk-nfl-2019-09-08/DKSalaries.csv") {
+			return f
+		}
+	}
+	t.Fatal("dk-nfl-2019-09-08/DKSalaries.csv not found")
+	return ""
+}
+
+// BenchmarkOptimizeValidate validates the 720-player NFL slate with
+// constraints naming players, teams and positions (the gateway runs
+// Validate on every submit).
+func BenchmarkOptimizeValidate(b *testing.B) {
+	req := importSlate(b, nflSlate(b))
+	ps := req.Players
+	half := 0.5
+	req.Constraints = schema.Constraints{MinUnique: 3, MinSalary: 49000, MaxExposure: &half,
+		Locks: []string{ps[0].ID}, Excludes: []string{ps[1].ID, ps[2].ID, ps[3].ID},
+		Exposures: map[string]schema.ExposureRange{ps[10].ID: {Max: &half}, ps[11].ID: {Min: &half}},
+		Stacks:    []schema.Stack{{Positions: []string{"QB", "WR|TE", "WR|TE"}, Team: ps[0].Team, BringBack: 1}}}
+	if err := req.Validate(); err != nil {
+		b.Fatal(describe(err))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := req.Validate(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
