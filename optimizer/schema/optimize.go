@@ -410,6 +410,35 @@ type docContext struct {
 	ids      map[string]int // player index by id; empty without players
 	lineups  int            // lineups the exposures count against
 	lateSwap bool           // the request late-swaps entered lineups
+	// teams and games are the players' teams and game keys, upper-cased;
+	// built on first use (stack teams, late swap).
+	teams, games map[string]bool
+}
+
+// hasTeam reports whether some player is of team t (ignoring case).
+func (d *docContext) hasTeam(t string) bool {
+	d.index()
+	return d.teams[strings.ToUpper(t)]
+}
+
+// hasGameOrTeam reports whether g names some player's team or game key
+// (ignoring case).
+func (d *docContext) hasGameOrTeam(g string) bool {
+	d.index()
+	g = strings.ToUpper(g)
+	return d.teams[g] || d.games[g]
+}
+
+// index builds teams and games once.
+func (d *docContext) index() {
+	if d.teams != nil {
+		return
+	}
+	d.teams, d.games = map[string]bool{}, map[string]bool{}
+	for i := range d.players {
+		d.teams[strings.ToUpper(d.players[i].Team)] = true
+		d.games[strings.ToUpper(d.players[i].GameKey())] = true
+	}
 }
 
 // known reports whether id is a player's (always true when there are no
@@ -420,16 +449,6 @@ func (d *docContext) known(id string) bool {
 	}
 	_, ok := d.ids[id]
 	return ok
-}
-
-// any reports whether some player satisfies f.
-func (d *docContext) any(f func(p *slate.Player) bool) bool {
-	for i := range d.players {
-		if f(&d.players[i]) {
-			return true
-		}
-	}
-	return false
 }
 
 // validate checks the constraints on their own (portfolio candidate
@@ -654,7 +673,7 @@ func (s *Stack) check(l *errorList, i int, d *docContext, size int) {
 		}
 	}
 	if t := strings.TrimSpace(s.Team); t != "" && !strings.EqualFold(t, "any") && d != nil && len(d.players) > 0 &&
-		!d.any(func(p *slate.Player) bool { return strings.EqualFold(p.Team, t) }) {
+		!d.hasTeam(t) {
 		f := field(".team")
 		l.add(f, ReasonNotFound, "%s: team %q is not in the slate", f, t)
 	}
@@ -666,8 +685,9 @@ func (s *Stack) check(l *errorList, i int, d *docContext, size int) {
 // game has started outside a late swap.
 type poolFilter struct {
 	c        *Constraints
-	locked   map[string]int // constraints.locks index by id
-	excluded map[string]int // constraints.excludes index by id
+	locked   map[string]int  // constraints.locks index by id
+	excluded map[string]int  // constraints.excludes index by id
+	statuses map[string]bool // constraints.exclude_statuses, built on first use
 	lateSwap bool
 }
 
@@ -680,12 +700,15 @@ func (f *poolFilter) dropped(p *slate.Player) string {
 	if _, ok := f.locked[p.ID]; ok {
 		return ""
 	}
-	if p.Status != "" {
-		status := strings.ToUpper(p.Status)
-		for _, s := range f.c.ExcludeStatuses {
-			if strings.ToUpper(strings.TrimSpace(s)) == status {
-				return fmt.Sprintf("has status %q, which constraints.exclude_statuses drops", p.Status)
+	if p.Status != "" && len(f.c.ExcludeStatuses) > 0 {
+		if f.statuses == nil {
+			f.statuses = make(map[string]bool, len(f.c.ExcludeStatuses))
+			for _, s := range f.c.ExcludeStatuses {
+				f.statuses[strings.ToUpper(strings.TrimSpace(s))] = true
 			}
+		}
+		if f.statuses[strings.ToUpper(p.Status)] {
+			return fmt.Sprintf("has status %q, which constraints.exclude_statuses drops", p.Status)
 		}
 	}
 	if f.c.MinProjection != 0 && p.Projection < f.c.MinProjection {
@@ -706,15 +729,25 @@ func (s *LateSwap) check(l *errorList, d *docContext, pool *poolFilter) {
 	if len(d.players) == 0 {
 		return
 	}
+	started := make(map[string]bool, len(s.StartedGames))
 	for i, g := range s.StartedGames {
-		if !d.any(func(p *slate.Player) bool { return gameOrTeamIs(p, g) }) {
+		if !d.hasGameOrTeam(g) {
 			l.add(fmt.Sprintf("late_swap.started_games[%d]", i), ReasonNotFound, "late_swap.started_games[%d]: no player's game or team is %q", i, g)
 		}
+		started[strings.ToUpper(g)] = true
+	}
+	// hasStarted is the optimizer's test: game_started, or the player's
+	// team or game key listed in started_games.
+	hasStarted := func(p *slate.Player) bool {
+		return p.GameStarted || started[strings.ToUpper(p.Team)] || started[strings.ToUpper(p.GameKey())]
 	}
 	rs := d.roster
 	for k, picks := range s.Lineups {
 		if rs != nil && len(picks) != rs.rules.Size() {
 			l.add(fmt.Sprintf("late_swap.lineups[%d]", k), ReasonInvalid, "late_swap.lineups[%d] has %d players; a lineup has %d", k, len(picks), rs.rules.Size())
+		}
+		if len(picks) > maxRosterSize {
+			continue // no roster is that long: the players are not worth checking
 		}
 		var used uint64
 		for t, pk := range picks {
@@ -750,45 +783,12 @@ func (s *LateSwap) check(l *errorList, d *docContext, pool *poolFilter) {
 				l.add(f("slot"), ReasonInvalid, "%s: slot %q is not free in this roster (already filled)", f("slot"), pk.Slot)
 			default:
 				used |= 1 << slot
-				if known && s.started(&d.players[i]) && !rs.rules.Slots[slot].Accepts(d.players[i].Positions) {
+				if known && hasStarted(&d.players[i]) && !rs.rules.Slots[slot].Accepts(d.players[i].Positions) {
 					l.add(f("slot"), ReasonInvalid, "%s: player %q has started and cannot play slot %q", f("slot"), pk.ID, pk.Slot)
 				}
 			}
 		}
 	}
-}
-
-// started reports whether p's game has started, as the optimizer tells it:
-// game_started, or his game or team listed in started_games.
-func (s *LateSwap) started(p *slate.Player) bool {
-	if p.GameStarted {
-		return true
-	}
-	for _, g := range s.StartedGames {
-		if gameOrTeamIs(p, g) {
-			return true
-		}
-	}
-	return false
-}
-
-// gameOrTeamIs reports whether g names p's team or game key (see
-// slate.Player.GameKey), ignoring case, without building the key.
-func gameOrTeamIs(p *slate.Player, g string) bool {
-	switch {
-	case strings.EqualFold(g, p.Team):
-		return true
-	case p.Game != "":
-		return strings.EqualFold(g, p.Game)
-	case p.Opponent == "":
-		return false // the key is the team
-	}
-	a, b := p.Team, p.Opponent
-	if a > b {
-		a, b = b, a
-	}
-	x, y, ok := strings.Cut(g, "@")
-	return ok && strings.EqualFold(x, a) && strings.EqualFold(y, b)
 }
 
 // OptimizeResult is the optimize result document. Site, sport and mode

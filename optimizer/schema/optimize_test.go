@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/optimizer/slate"
@@ -288,4 +289,39 @@ func FuzzOptimizeValidate(f *testing.F) {
 			t.Fatalf("Validate is not deterministic:%s\nthen:%s", describe(err), describe(again))
 		}
 	})
+}
+
+// TestOptimizeValidateLinear: Validate stays linear in the size of the
+// document (it runs on the gateway before any limit but the body size):
+// long lists in every field that is checked against another must not
+// multiply. Quadratic checks would take minutes here.
+func TestOptimizeValidateLinear(t *testing.T) {
+	const n = 50_000
+	r := nflRequest(true)
+	for i := range 5000 - len(r.Players) {
+		p := r.Players[i%12]
+		p.ID, p.Team, p.Status = fmt.Sprintf("x%d", i), fmt.Sprintf("T%d", i), "Q"
+		r.Players = append(r.Players, p)
+	}
+	long := make([]schema.SlotPick, n)
+	for i := range long {
+		long[i] = schema.SlotPick{Slot: "WR", ID: "p4"}
+	}
+	r.LateSwap.Lineups = append(r.LateSwap.Lineups, long)
+	for i := range n {
+		r.LateSwap.Lineups = append(r.LateSwap.Lineups, nflLineup())
+		r.LateSwap.StartedGames = append(r.LateSwap.StartedGames, fmt.Sprintf("G%d", i))
+		r.Constraints.Excludes = append(r.Constraints.Excludes, fmt.Sprintf("e%d", i))
+		r.Constraints.ExcludeStatuses = append(r.Constraints.ExcludeStatuses, fmt.Sprintf("S%d", i))
+		r.Constraints.Stacks = append(r.Constraints.Stacks, schema.Stack{Size: 2, Team: fmt.Sprintf("U%d", i)})
+	}
+	start := time.Now()
+	if err := r.Validate(); err == nil {
+		t.Fatal("want errors")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Validate took %v", d)
+	} else {
+		t.Logf("Validate took %v", d)
+	}
 }
