@@ -155,7 +155,8 @@ func (r *OptimizeRequest) Validate() error {
 		l.add("slate_id", ReasonInvalid, "%s", MsgSlateIDUnsupported)
 	case len(r.Players) == 0:
 		l.add("players", ReasonRequired, "players are required")
-	case len(r.Players) > MaxPlayers:
+	}
+	if len(r.Players) > MaxPlayers {
 		l.add("players", ReasonOutOfRange, "at most %d players", MaxPlayers)
 	}
 	ids := validatePlayers(&l, r.Players)
