@@ -411,35 +411,10 @@ type docContext struct {
 	ids      map[string]int // player index by id; empty without players
 	lineups  int            // lineups the exposures count against
 	lateSwap bool           // the request late-swaps entered lineups
-	// teams and games are the players' teams and game keys, upper-cased;
-	// built on first use (stack teams, late swap).
+	// teams and games index the players' teams and game keys,
+	// upper-cased, once lookups are many (stack teams, started games).
 	teams, games map[string]bool
-}
-
-// hasTeam reports whether some player is of team t (ignoring case).
-func (d *docContext) hasTeam(t string) bool {
-	d.index()
-	return d.teams[strings.ToUpper(t)]
-}
-
-// hasGameOrTeam reports whether g names some player's team or game key
-// (ignoring case).
-func (d *docContext) hasGameOrTeam(g string) bool {
-	d.index()
-	g = strings.ToUpper(g)
-	return d.teams[g] || d.games[g]
-}
-
-// index builds teams and games once.
-func (d *docContext) index() {
-	if d.teams != nil {
-		return
-	}
-	d.teams, d.games = map[string]bool{}, map[string]bool{}
-	for i := range d.players {
-		d.teams[strings.ToUpper(d.players[i].Team)] = true
-		d.games[strings.ToUpper(d.players[i].GameKey())] = true
-	}
+	scans        int // lookups answered by scanning the players
 }
 
 // known reports whether id is a player's (always true when there are no
@@ -450,6 +425,42 @@ func (d *docContext) known(id string) bool {
 	}
 	_, ok := d.ids[id]
 	return ok
+}
+
+// hasTeam reports whether some player is of team t (ignoring case).
+func (d *docContext) hasTeam(t string) bool {
+	return d.lookup(t, false)
+}
+
+// hasGameOrTeam reports whether g names some player's team or game key
+// (ignoring case).
+func (d *docContext) hasGameOrTeam(g string) bool {
+	return d.lookup(g, true)
+}
+
+// lookup answers hasTeam and hasGameOrTeam: the first few lookups scan the
+// players (a request names a team or two), later ones use an index built
+// once, so that many lookups stay linear.
+func (d *docContext) lookup(key string, games bool) bool {
+	key = strings.ToUpper(key)
+	if d.teams == nil && d.scans < 4 {
+		d.scans++
+		for i := range d.players {
+			p := &d.players[i]
+			if strings.ToUpper(p.Team) == key || games && strings.ToUpper(p.GameKey()) == key {
+				return true
+			}
+		}
+		return false
+	}
+	if d.teams == nil {
+		d.teams, d.games = map[string]bool{}, map[string]bool{}
+		for i := range d.players {
+			d.teams[strings.ToUpper(d.players[i].Team)] = true
+			d.games[strings.ToUpper(d.players[i].GameKey())] = true
+		}
+	}
+	return d.teams[key] || games && d.games[key]
 }
 
 // validate checks the constraints on their own (portfolio candidate

@@ -182,6 +182,14 @@ func TestOptimizeValidateAgainstDocument(t *testing.T) {
 			l := r.LateSwap.Lineups[0]
 			l[1].ID, l[3].ID = l[3].ID, l[1].ID // RB p4 (a WR), WR p2 (an RB)
 		}, "late_swap.lineups[0][1].slot", schema.ReasonInvalid, `"p4"`},
+		{"late swap: started game named by its derived key", true, func(r *schema.OptimizeRequest) {
+			for i := range r.Players {
+				r.Players[i].Game = "" // key from team and opponent: BUF@KC
+			}
+			r.LateSwap.StartedGames = []string{"BUF@KC"}
+			l := r.LateSwap.Lineups[0]
+			l[1].ID, l[3].ID = l[3].ID, l[1].ID
+		}, "late_swap.lineups[0][1].slot", schema.ReasonInvalid, `"p4"`},
 		{"late swap: not started, any slot", true, func(r *schema.OptimizeRequest) {
 			l := r.LateSwap.Lineups[0]
 			l[1].ID, l[3].ID = l[3].ID, l[1].ID
