@@ -407,7 +407,7 @@ func (rs *roster) checkPlayers(l *errorList, players []slate.Player) {
 // optimize document.
 type docContext struct {
 	roster   *roster        // nil: site, sport or mode unknown
-	players  []slate.Player //
+	players  []slate.Player // the request's
 	ids      map[string]int // player index by id; empty without players
 	lineups  int            // lineups the exposures count against
 	lateSwap bool           // the request late-swaps entered lineups
@@ -527,16 +527,16 @@ func (c *Constraints) check(l *errorList, d *docContext) *poolFilter {
 		pool.excluded = make(map[string]int, len(c.Excludes))
 	}
 	for i, id := range c.Excludes {
-		field := fmt.Sprintf("constraints.excludes[%d]", i)
+		field := func() string { return fmt.Sprintf("constraints.excludes[%d]", i) }
 		if j, dup := pool.excluded[id]; dup {
-			l.add(field, ReasonDuplicate, "player %q is excluded twice (constraints.excludes[%d])", id, j)
+			l.add(field(), ReasonDuplicate, "player %q is excluded twice (constraints.excludes[%d])", id, j)
 			continue
 		}
 		pool.excluded[id] = i
 		if j, ok := pool.locked[id]; ok {
-			l.add(field, ReasonConflict, "player %q is both locked (constraints.locks[%d]) and excluded", id, j)
+			l.add(field(), ReasonConflict, "player %q is both locked (constraints.locks[%d]) and excluded", id, j)
 		} else if !d.known(id) {
-			l.add(field, ReasonNotFound, "excluded player %q is not in the slate", id)
+			l.add(field(), ReasonNotFound, "excluded player %q is not in the slate", id)
 		}
 	}
 	c.checkExposures(l, d, pool)
