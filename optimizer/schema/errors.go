@@ -143,6 +143,3 @@ func orBody(field string) string {
 	}
 	return field
 }
-
-// JobCode is the failure code of a job whose request is invalid.
-func (e *ValidationError) JobCode() string { return "invalid_request" }
