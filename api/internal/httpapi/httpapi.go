@@ -206,6 +206,7 @@ func (h *handlers) cancel(c *gin.Context) {
 // createKeyRequest is the body of POST /v1/admin/api-keys.
 type createKeyRequest struct {
 	Name   string   `json:"name"`
+	Owner  string   `json:"owner,omitempty"`
 	Scopes []string `json:"scopes,omitempty"`
 }
 
@@ -236,7 +237,7 @@ func (h *handlers) createKey(c *gin.Context) {
 			return
 		}
 	}
-	k, key, err := h.d.Keys.Create(c.Request.Context(), req.Name, req.Scopes)
+	k, key, err := h.d.Keys.Create(c.Request.Context(), req.Name, req.Owner, req.Scopes)
 	if err != nil {
 		abort(c, err)
 		return

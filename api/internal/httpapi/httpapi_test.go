@@ -162,7 +162,7 @@ func TestSubmitCancelAndOwnership(t *testing.T) {
 	}
 
 	// Another principal sees nothing.
-	_, other, err := f.keys.Create(ctx, "other", nil)
+	_, other, err := f.keys.Create(ctx, "other", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
