@@ -1,6 +1,6 @@
 // Package ratelimit provides the gateway's request rate limits (GCRA, with
-// github.com/go-redis/redis_rate, shared by every replica through Redis)
-// and their parsing from "N/s", "N/m" or "N/h".
+// github.com/go-redis/redis_rate, shared by every replica through Redis;
+// the limits are parsed by pkg/config).
 //
 // redis_rate prefixes its keys with "rate:": the limiter's keys are
 // "rate:dfsopt:rl:<class>:<principal>", each with a TTL of at most one
@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -34,30 +33,6 @@ func (l Limit) String() string {
 
 // Seconds returns the period in seconds (the "w" of RateLimit-Policy).
 func (l Limit) Seconds() int { return int(l.Period / time.Second) }
-
-// Parse reads "N/s", "N/m" or "N/h" (N from 1 to 1,000,000).
-func Parse(s string) (Limit, error) {
-	num, unit, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if !ok {
-		return Limit{}, fmt.Errorf("invalid rate %q (want N/s, N/m or N/h)", s)
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(num))
-	if err != nil || n < 1 || n > 1_000_000 {
-		return Limit{}, fmt.Errorf("invalid rate %q: N must be an integer from 1 to 1000000", s)
-	}
-	var per time.Duration
-	switch strings.TrimSpace(unit) {
-	case "s":
-		per = time.Second
-	case "m":
-		per = time.Minute
-	case "h":
-		per = time.Hour
-	default:
-		return Limit{}, fmt.Errorf("invalid rate %q: the unit must be s, m or h", s)
-	}
-	return Limit{Rate: n, Period: per}, nil
-}
 
 // Decision is the outcome of one request against a limit.
 type Decision struct {
