@@ -50,8 +50,8 @@ func newFixture(t testing.TB) *fixture { return newFixtureWith(t, nil) }
 var testJWTSecret = []byte("fixture-secret-fixture-secret-0123456789")
 
 // newFixtureWith builds the handler; edit, when not nil, changes its Deps
-// first (limits, CORS).
-func newFixtureWith(t testing.TB, edit func(*Deps)) *fixture {
+// first (limits, CORS); f has its Redis and stores.
+func newFixtureWith(t testing.TB, edit func(*Deps, *fixture)) *fixture {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	r := redistest.New(t)
@@ -83,7 +83,7 @@ func newFixtureWith(t testing.TB, edit func(*Deps)) *fixture {
 		MaxBodyBytes: 4096, Version: "test",
 	}
 	if edit != nil {
-		edit(&d)
+		edit(&d, f)
 	}
 	f.h = New(d)
 	return f
