@@ -102,7 +102,9 @@ func signed(t *testing.T, m jwt.SigningMethod, key any, kid string, mutate func(
 	return s
 }
 
-func bearerH(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
+func bearerH(tok string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + tok}
+}
 
 // TestSecurityAttacks runs the attack suite against two real gateway
 // processes on one real Redis: forged, stale and misdirected credentials
