@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -313,6 +314,30 @@ func TestSecurityAttacks(t *testing.T) {
 		if !found || strings.Contains(string(rb), key) {
 			t.Errorf("key listing: %s", rb)
 		}
+	})
+
+	t.Run("dfsopt keys create, list, revoke", func(t *testing.T) {
+		cli := func(args ...string) string {
+			t.Helper()
+			cmd := exec.Command(filepath.Join(e.bin, "dfsopt"), append([]string{"keys"}, args...)...)
+			cmd.Env = append(os.Environ(), "DFSOPT_API_KEY="+adminKey)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("dfsopt keys %v: %v %s", args, err, out)
+			}
+			return string(out)
+		}
+		var k struct{ ID, Key string }
+		mustJSON(t, []byte(cli("create", "--server", "http://"+addrB, "--name", "cli", "--owner", "ops", "--scopes", "jobs:read")), &k)
+		if st, _, rb := e.do(t, "GET", "/v1/jobs", k.Key, nil, nil); st != http.StatusOK {
+			t.Fatalf("CLI-made key: %d %s", st, rb)
+		}
+		if list := cli("list", "--server", "http://"+e.gwAddr); !strings.Contains(list, k.ID) || strings.Contains(list, k.Key) {
+			t.Fatalf("list: %s", list)
+		}
+		cli("revoke", "--server", "http://"+e.gwAddr, k.ID)
+		st, _, rb := b.do(t, "GET", "/v1/jobs", k.Key, nil, nil)
+		expectError(t, "key revoked by the CLI", st, rb, http.StatusUnauthorized, "unauthenticated")
 	})
 
 	t.Run("users exchange a password for a token", func(t *testing.T) {
