@@ -193,7 +193,7 @@ const (
 // answered here, before authentication (browsers send them without
 // credentials): 204 for a listed origin, 403 otherwise.
 func cors(origins []string) gin.HandlerFunc {
-	any := slices.Contains(origins, "*")
+	wildcard := slices.Contains(origins, "*")
 	return func(c *gin.Context) {
 		origin := c.GetHeader("Origin")
 		if origin == "" {
@@ -202,7 +202,7 @@ func cors(origins []string) gin.HandlerFunc {
 		}
 		h := c.Writer.Header()
 		h.Add("Vary", "Origin")
-		allowed := any || slices.Contains(origins, origin)
+		allowed := wildcard || slices.Contains(origins, origin)
 		preflight := c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != ""
 		if !allowed {
 			if preflight {
@@ -212,7 +212,7 @@ func cors(origins []string) gin.HandlerFunc {
 			c.Next() // no CORS headers: the browser withholds the answer
 			return
 		}
-		if any {
+		if wildcard {
 			h.Set("Access-Control-Allow-Origin", "*")
 		} else {
 			h.Set("Access-Control-Allow-Origin", origin)
