@@ -373,7 +373,7 @@ func TestSecurityAttacks(t *testing.T) {
 	if !gwA.logHas(`"logger":"audit"`, `"action":"POST /v1/optimize"`, `"job_id":"`+job.ID+`"`, `"result":202`, `"request_id"`) {
 		t.Errorf("no audit line for the submission:\n%s", gwA.logs())
 	}
-	if !gwB.logHas(`"logger":"audit"`, `"action":"DELETE /v1/jobs/:id"`, `"job_id":"`+job.ID+`"`, `"result":404`, `"principal":"idp|alice"`) {
+	if !gwB.logHas(`"logger":"audit"`, `"action":"DELETE /v1/jobs/:id"`, `"job_id":"`+job.ID+`"`, `"result":404`, `"principal":"ext:idp|alice"`) {
 		t.Errorf("no audit line for the refused cancel on B")
 	}
 }

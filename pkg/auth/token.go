@@ -140,9 +140,17 @@ func (t *Tokens) Issue(p Principal) (string, time.Time, error) {
 	return s, exp, nil
 }
 
+// ExternalPrefix starts the principal id of a token from an external
+// identity provider (RS256/ES256): "ext:<sub>". Its subjects live in their
+// own namespace, so no provider subject can act as a dfsopt key, user or
+// the admin principal.
+const ExternalPrefix = "ext:"
+
 // Verify checks a bearer token (signature with an allowed algorithm, exp
 // required, nbf and iat, issuer, audience, a subject) and returns its
-// principal. Every failure wraps ErrUnauthenticated.
+// principal: the subject for HS256 tokens (issued by dfsopt), "ext:" and
+// the subject for RS256/ES256 ones. Every failure wraps
+// ErrUnauthenticated.
 func (t *Tokens) Verify(raw string) (Principal, error) {
 	if raw == "" || len(raw) > MaxTokenLen {
 		return Principal{}, ErrUnauthenticated
@@ -161,7 +169,11 @@ func (t *Tokens) Verify(raw string) (Principal, error) {
 			scopes = append(scopes, s)
 		}
 	}
-	return Principal{ID: c.Subject, Name: c.Subject, Scopes: scopes}, nil
+	id := c.Subject
+	if tok.Method != jwt.SigningMethodHS256 {
+		id = ExternalPrefix + c.Subject
+	}
+	return Principal{ID: id, Name: c.Subject, Scopes: scopes}, nil
 }
 
 // key returns the verification key of a token, after checking that its

@@ -94,7 +94,7 @@ func TestVerifyAttacks(t *testing.T) {
 	rsaOnly := testTokens(t, TokenConfig{PublicKeys: keys})
 
 	good := sign(t, jwt.SigningMethodRS256, rsaKey, claims("idp|alice", time.Minute, nil))
-	if p, err := both.Verify(good); err != nil || p.ID != "idp|alice" {
+	if p, err := both.Verify(good); err != nil || p.ID != "ext:idp|alice" {
 		t.Fatalf("good RS256 token refused: %v", err)
 	}
 	if _, err := both.Verify(sign(t, jwt.SigningMethodES256, ecKey, claims("bob", time.Minute, nil))); err != nil {
