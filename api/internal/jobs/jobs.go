@@ -101,7 +101,9 @@ type Submission struct {
 
 // Submit validates a request document, records a queued job and enqueues
 // its task. Errors: *schema.ValidationError for a bad document,
-// ErrUnavailable when Redis cannot be reached.
+// *auth.ScopeError when it asks for priority critical without scope
+// jobs:critical, *TooManyJobsError when the principal is at its cap of
+// queued and running jobs, ErrUnavailable when Redis cannot be reached.
 func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, error) {
 	req, err := sub.Kind.Decode(sub.Body)
 	if err != nil {
