@@ -2,8 +2,10 @@ package jobstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -12,8 +14,9 @@ import (
 // admins' listing. It has the job TTL, renewed on every submission.
 const AllKey = KeyPrefix + "jobs:all"
 
-// ActiveKey returns the Redis key of the set of a principal's jobs that
-// were admitted and may still be queued or running.
+// ActiveKey returns the Redis key of the sorted set of a principal's jobs
+// that were admitted and may still be queued or running (scored by
+// admission time).
 func ActiveKey(owner string) string { return KeyPrefix + "owner:" + owner + ":active" }
 
 // IndexAll adds a created job to the index of all jobs (dropping ids older
@@ -61,49 +64,58 @@ func (s *Store) ListAll(ctx context.Context, limit int) ([]*Job, error) {
 	return jobs, nil
 }
 
-// admitScript adds a job to its owner's active set unless the set already
-// holds limit jobs; 1 when admitted.
+// admitScript adds a job to its owner's active set (scored by admission
+// time, unix ms) unless the set already holds limit jobs; 1 when admitted.
 var admitScript = redis.NewScript(`
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`)
 
+// admitGrace is how long an admitted job may have no record yet (its
+// submission is between Admit and Create) before a missing record means
+// it is gone.
+const admitGrace = time.Minute
+
 // Admit reserves one of the owner's limit slots of queued-or-running jobs
-// for a new job id. Jobs of the set that are final or gone are pruned
-// first; the check-and-add is atomic, so concurrent submissions on any
-// replica cannot exceed the limit. It returns false when the owner is at
-// the limit.
+// for a new job id. When the owner is at the limit, the jobs of the set
+// that are final, or whose record is gone (past a grace period for
+// submissions in flight), are pruned first; the check-and-add is atomic,
+// so concurrent submissions on any replica cannot exceed the limit. It
+// returns false when the owner is at the limit.
 func (s *Store) Admit(ctx context.Context, owner, id string, limit int) (bool, error) {
 	key := ActiveKey(owner)
-	ids, err := s.rdb.SMembers(ctx, key).Result()
+	now := s.now()
+	members, err := s.rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
 	if err != nil {
 		return false, fmt.Errorf("admit job %s: %w", id, err)
 	}
-	if len(ids) >= limit {
-		cmds := make([]*redis.StringCmd, len(ids))
+	if len(members) >= limit {
+		cmds := make([]*redis.StringCmd, len(members))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, jid := range ids {
-				cmds[i] = p.HGet(ctx, JobKey(jid), "status")
+			for i, m := range members {
+				cmds[i] = p.HGet(ctx, JobKey(m.Member.(string)), "status")
 			}
 			return nil
 		})
-		if err != nil && err != redis.Nil {
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return false, fmt.Errorf("admit job %s: %w", id, err)
 		}
 		var done []any
+		graceOver := float64(now.Add(-admitGrace).UnixMilli())
 		for i, c := range cmds {
-			if st, err := c.Result(); err == redis.Nil || (err == nil && Status(st).Final()) {
-				done = append(done, ids[i])
+			st, err := c.Result()
+			if (err == nil && Status(st).Final()) || (errors.Is(err, redis.Nil) && members[i].Score < graceOver) {
+				done = append(done, members[i].Member)
 			}
 		}
 		if len(done) > 0 {
-			if err := s.rdb.SRem(ctx, key, done...).Err(); err != nil {
+			if err := s.rdb.ZRem(ctx, key, done...).Err(); err != nil {
 				return false, fmt.Errorf("admit job %s: %w", id, err)
 			}
 		}
 	}
-	ok, err := admitScript.Run(ctx, s.rdb, []string{key}, id, limit, s.ttlSeconds()).Int()
+	ok, err := admitScript.Run(ctx, s.rdb, []string{key}, id, limit, s.ttlSeconds(), now.UnixMilli()).Int()
 	if err != nil {
 		return false, fmt.Errorf("admit job %s: %w", id, err)
 	}
@@ -112,7 +124,7 @@ func (s *Store) Admit(ctx context.Context, owner, id string, limit int) (bool, e
 
 // Release gives back the slot of a job that was admitted but not queued.
 func (s *Store) Release(ctx context.Context, owner, id string) error {
-	if err := s.rdb.SRem(ctx, ActiveKey(owner), id).Err(); err != nil {
+	if err := s.rdb.ZRem(ctx, ActiveKey(owner), id).Err(); err != nil {
 		return fmt.Errorf("release job %s: %w", id, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestListAll(t *testing.T) {
@@ -53,8 +54,13 @@ func TestAdmit(t *testing.T) {
 	if ok, _ := s.Admit(ctx, "b", "job_b", 3); !ok {
 		t.Fatal("another owner refused")
 	}
-	// The admitted ids have no job record (as if expired): pruned on the
-	// next check once the owner is at the limit.
+	// The admitted ids have no job record: submissions in flight, kept
+	// for a grace period, then pruned as gone.
+	if ok, _ := s.Admit(ctx, "a", "job_x", 3); ok {
+		t.Fatal("in-flight admissions were pruned")
+	}
+	later := time.Now().Add(2 * admitGrace)
+	s.now = func() time.Time { return later }
 	if ok, _ := s.Admit(ctx, "a", "job_x", 3); !ok {
 		t.Fatal("gone jobs were not pruned")
 	}
