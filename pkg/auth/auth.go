@@ -1,6 +1,8 @@
-// Package auth provides API-key authentication: principals and scopes, the
-// admin key from the environment, and API keys kept in Redis as SHA-256
-// hashes (never the keys themselves).
+// Package auth provides authentication and authorization primitives:
+// principals and scopes, the admin key from the environment, API keys kept
+// in Redis as SHA-256 hashes (never the keys themselves), users with
+// bcrypt-hashed passwords, and JWTs (issued with HS256, verified with an
+// explicit list of algorithms).
 package auth
 
 import (
@@ -21,39 +23,84 @@ import (
 
 // Scopes.
 const (
-	ScopeJobsRead  = "jobs:read"
+	// ScopeJobsRead reads the principal's jobs and results.
+	ScopeJobsRead = "jobs:read"
+	// ScopeJobsWrite submits and cancels jobs.
 	ScopeJobsWrite = "jobs:write"
-	ScopeAdmin     = "admin"
+	// ScopeJobsCritical submits jobs with priority "critical".
+	ScopeJobsCritical = "jobs:critical"
+	// ScopeCalibrate submits calibration jobs (/v1/calibrate).
+	ScopeCalibrate = "calibrate"
+	// ScopeSlatesWrite imports slates.
+	ScopeSlatesWrite = "slates:write"
+	// ScopeAdmin manages keys and users and sees every job; it implies
+	// every other scope.
+	ScopeAdmin = "admin"
 )
+
+// AllScopes returns every scope, in a stable order.
+func AllScopes() []string {
+	return []string{ScopeJobsRead, ScopeJobsWrite, ScopeJobsCritical, ScopeCalibrate, ScopeSlatesWrite, ScopeAdmin}
+}
 
 // DefaultScopes returns the scopes of a key created without scopes.
 func DefaultScopes() []string { return []string{ScopeJobsRead, ScopeJobsWrite} }
 
 // KnownScope reports whether a key may have the scope.
-func KnownScope(s string) bool { return s == ScopeJobsRead || s == ScopeJobsWrite || s == ScopeAdmin }
+func KnownScope(s string) bool { return slices.Contains(AllScopes(), s) }
 
-// KeyPrefix starts every API key dfsopt issues.
-const KeyPrefix = "dfs_"
+// KeyPrefix starts every API key dfsopt issues now.
+const KeyPrefix = "dfs_live_"
+
+// LegacyKeyPrefix starts the keys issued before KeyPrefix ("dfs_" and 43
+// characters); they are still accepted.
+const LegacyKeyPrefix = "dfs_"
 
 // AdminPrincipal is the principal id of the DFSOPT_ADMIN_API_KEY.
 const AdminPrincipal = "admin"
 
-// ErrUnauthenticated is the one error for a missing, unknown or revoked key.
-var ErrUnauthenticated = errors.New("missing or invalid API key")
+// ErrUnauthenticated is the one error for missing, unknown, revoked or
+// expired credentials (API key, token, password).
+var ErrUnauthenticated = errors.New("missing or invalid credentials")
 
 // ErrForbidden means the principal lacks the scope an operation needs.
-var ErrForbidden = errors.New("the API key lacks the scope this operation needs")
+var ErrForbidden = errors.New("the credentials lack the scope this operation needs")
+
+// ScopeError is ErrForbidden naming the missing scope.
+type ScopeError struct {
+	// Scope is the scope the operation needs.
+	Scope string
+}
+
+// Error names the missing scope.
+func (e *ScopeError) Error() string { return "this operation needs the scope " + e.Scope }
+
+// Is makes errors.Is(err, ErrForbidden) true.
+func (e *ScopeError) Is(target error) bool { return target == ErrForbidden }
+
+// Require returns a *ScopeError unless the principal has the scope.
+func (p Principal) Require(scope string) error {
+	if !p.Can(scope) {
+		return &ScopeError{Scope: scope}
+	}
+	return nil
+}
 
 // ErrKeyNotFound means no API key has the given id.
 var ErrKeyNotFound = errors.New("API key not found")
 
 // Principal is who a request acts as.
 type Principal struct {
-	// ID owns the jobs the principal submits.
-	ID     string
+	// ID owns the jobs the principal submits: "admin", an API key's id
+	// ("key_..."), "user:<name>", or a token's subject.
+	ID string
+	// Name is a display name (an API key's name, a user's name).
 	Name   string
 	Scopes []string
 }
+
+// IsAdmin reports whether the principal has the admin scope.
+func (p Principal) IsAdmin() bool { return slices.Contains(p.Scopes, ScopeAdmin) }
 
 // Can reports whether the principal has the scope (admin has every scope).
 func (p Principal) Can(scope string) bool {
@@ -99,7 +146,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (Principal
 	if a.hasAdmin && subtle.ConstantTimeCompare(h[:], a.adminHash[:]) == 1 {
 		return Principal{ID: AdminPrincipal, Name: "admin", Scopes: []string{ScopeAdmin}}, nil
 	}
-	if a.keys == nil || !strings.HasPrefix(key, KeyPrefix) {
+	if a.keys == nil || !strings.HasPrefix(key, LegacyKeyPrefix) { // KeyPrefix starts with it too
 		return Principal{}, ErrUnauthenticated
 	}
 	return a.keys.lookup(ctx, h)
@@ -107,11 +154,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, key string) (Principal
 
 // APIKey describes an issued key (never the key itself).
 type APIKey struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Scopes    []string   `json:"scopes"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Owner says who the key was issued to (free text, for people).
+	Owner      string     `json:"owner,omitempty"`
+	Scopes     []string   `json:"scopes"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
 // KeyStore keeps API keys in Redis: "dfsopt:apikey:<sha256 hex>" holds a
@@ -134,16 +184,16 @@ const (
 )
 
 // Create issues a new key. The returned string is the key, shown once.
-func (s *KeyStore) Create(ctx context.Context, name string, scopes []string) (APIKey, string, error) {
+func (s *KeyStore) Create(ctx context.Context, name, owner string, scopes []string) (APIKey, string, error) {
 	if len(scopes) == 0 {
 		scopes = DefaultScopes()
 	}
 	key := NewKey()
 	h := Hash(key)
 	hexHash := hex.EncodeToString(h[:])
-	k := APIKey{ID: "key_" + hexHash[:16], Name: name, Scopes: slices.Clone(scopes), CreatedAt: s.now()}
+	k := APIKey{ID: "key_" + hexHash[:16], Name: name, Owner: owner, Scopes: slices.Clone(scopes), CreatedAt: s.now()}
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, hashKeyPrefix+hexHash, "id", k.ID, "name", k.Name, "scopes", strings.Join(k.Scopes, " "),
+		p.HSet(ctx, hashKeyPrefix+hexHash, "id", k.ID, "name", k.Name, "owner", k.Owner, "scopes", strings.Join(k.Scopes, " "),
 			"created_at", k.CreatedAt.Format(time.RFC3339Nano), "hash", hexHash)
 		p.Set(ctx, idKeyPrefix+k.ID, hexHash, 0)
 		p.SAdd(ctx, idsKey, k.ID)
@@ -210,14 +260,28 @@ func (s *KeyStore) get(ctx context.Context, id string) (APIKey, string, error) {
 	return parseKey(m), hexHash, nil
 }
 
+// lookupScript returns a key's record and, unless it is revoked, records
+// its use: one round trip, read from Redis on every request so that a
+// revocation holds on the next request on every replica.
+var lookupScript = redis.NewScript(`
+local m = redis.call('HGETALL', KEYS[1])
+if #m > 0 and redis.call('HEXISTS', KEYS[1], 'revoked_at') == 0 then
+  redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1])
+end
+return m`)
+
 func (s *KeyStore) lookup(ctx context.Context, h [32]byte) (Principal, error) {
 	hexHash := hex.EncodeToString(h[:])
-	m, err := s.rdb.HGetAll(ctx, hashKeyPrefix+hexHash).Result()
+	flat, err := lookupScript.Run(ctx, s.rdb, []string{hashKeyPrefix + hexHash}, s.now().Format(time.RFC3339Nano)).StringSlice()
 	if err != nil {
 		return Principal{}, fmt.Errorf("look up api key: %w", err)
 	}
-	if len(m) == 0 {
+	if len(flat) == 0 {
 		return Principal{}, ErrUnauthenticated
+	}
+	m := make(map[string]string, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		m[flat[i]] = flat[i+1]
 	}
 	stored, err := hex.DecodeString(m["hash"])
 	if err != nil || subtle.ConstantTimeCompare(stored, h[:]) != 1 {
@@ -231,12 +295,23 @@ func (s *KeyStore) lookup(ctx context.Context, h [32]byte) (Principal, error) {
 }
 
 func parseKey(m map[string]string) APIKey {
-	k := APIKey{ID: m["id"], Name: m["name"], Scopes: strings.Fields(m["scopes"])}
+	k := APIKey{ID: m["id"], Name: m["name"], Owner: m["owner"], Scopes: strings.Fields(m["scopes"])}
 	k.CreatedAt, _ = time.Parse(time.RFC3339Nano, m["created_at"])
-	if v := m["revoked_at"]; v != "" {
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			k.RevokedAt = &t
-		}
+	k.LastUsedAt = parseTime(m["last_used_at"])
+	k.RevokedAt = parseTime(m["revoked_at"])
+	if _, ok := m["revoked_at"]; ok && k.RevokedAt == nil {
+		k.RevokedAt = &k.CreatedAt // unparsable: revoked all the same
 	}
 	return k
+}
+
+func parseTime(v string) *time.Time {
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil
+	}
+	return &t
 }

@@ -19,7 +19,7 @@ func TestAuthenticate(t *testing.T) {
 	if err != nil || p.ID != AdminPrincipal || !p.Can(ScopeJobsWrite) || !p.Can(ScopeAdmin) {
 		t.Fatalf("admin: %+v %v", p, err)
 	}
-	k, key, err := keys.Create(ctx, "ci", nil)
+	k, key, err := keys.Create(ctx, "ci", "ci-team", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

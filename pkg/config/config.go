@@ -103,6 +103,49 @@ type Gateway struct {
 	MaxBodyBytes int64
 	// Worker configures the in-process worker of embedded mode.
 	Worker WorkerPool
+	// JWT configures bearer tokens.
+	JWT JWT
+	// RateLimitSubmit is DFSOPT_RATELIMIT_SUBMIT: state-changing requests
+	// (submit, cancel, admin, token exchange) per principal.
+	RateLimitSubmit Rate
+	// RateLimitRead is DFSOPT_RATELIMIT_READ: reads per principal.
+	RateLimitRead Rate
+	// MaxActiveJobs is DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL: queued plus
+	// running jobs a principal may have at once (0: no limit).
+	MaxActiveJobs int
+	// CORSOrigins is DFSOPT_CORS_ORIGINS: the origins browsers may call
+	// from; "*" only when set explicitly (development).
+	CORSOrigins []string
+}
+
+// JWT holds the DFSOPT_JWT_* settings.
+type JWT struct {
+	// Secret is DFSOPT_JWT_SECRET, the HS256 key (at least 32 bytes); it
+	// signs the tokens of POST /v1/auth/token. Unset: no HS256 (and in
+	// embedded mode a random one per run).
+	Secret Secret
+	// Issuer is DFSOPT_JWT_ISSUER, required in every token (iss).
+	Issuer string
+	// Audience is DFSOPT_JWT_AUDIENCE, required in every token (aud).
+	Audience string
+	// PublicKeyFile is DFSOPT_JWT_PUBLIC_KEY_FILE: PEM RSA (RS256) or P-256
+	// (ES256) public keys of an external identity provider.
+	PublicKeyFile string
+	// JWKSURL is DFSOPT_JWT_JWKS_URL: the identity provider's JWK Set
+	// (https, or http on a loopback host).
+	JWKSURL string
+	// TTL is DFSOPT_JWT_TTL, the lifetime of issued tokens.
+	TTL time.Duration
+	// Leeway is DFSOPT_JWT_LEEWAY, the clock skew tolerated on exp/nbf/iat.
+	Leeway time.Duration
+}
+
+// Rate is N requests per Period with a burst of N ("N/s", "N/m", "N/h").
+type Rate struct {
+	// N is the number of requests per period (and the burst).
+	N int
+	// Period is a second, a minute or an hour.
+	Period time.Duration
 }
 
 // Embedded reports whether the gateway runs its own in-memory Redis and
@@ -134,6 +177,16 @@ const (
 	// one worker and a 100,000-sim run about 2 minutes, or ten 14 s chunks.
 	DefaultContestChunkSims       = 10_000
 	DefaultContestFanOutThreshold = 2_000_000_000
+	// Security defaults.
+	DefaultJWTIssuer       = "dfsopt"
+	DefaultJWTAudience     = "dfsopt-api"
+	DefaultJWTTTL          = 15 * time.Minute
+	DefaultJWTLeeway       = 30 * time.Second
+	DefaultRateLimitSubmit = "60/m"
+	DefaultRateLimitRead   = "600/m"
+	DefaultMaxActiveJobs   = 20
+	// MinJWTSecretLen is the shortest DFSOPT_JWT_SECRET (256 bits).
+	MinJWTSecretLen = 32
 )
 
 // Queue names, in priority order.
@@ -148,11 +201,96 @@ func LoadGateway(lookup Lookup) (*Gateway, error) {
 		AdminAPIKey:  Secret(p.str("DFSOPT_ADMIN_API_KEY", "")),
 		MaxBodyBytes: int64(p.intRange("DFSOPT_MAX_BODY_BYTES", DefaultMaxBodyBytes, 1024, 1<<30)),
 		Worker:       p.pool(),
+		JWT: JWT{
+			Secret:        Secret(p.str("DFSOPT_JWT_SECRET", "")),
+			Issuer:        p.str("DFSOPT_JWT_ISSUER", DefaultJWTIssuer),
+			Audience:      p.str("DFSOPT_JWT_AUDIENCE", DefaultJWTAudience),
+			PublicKeyFile: p.str("DFSOPT_JWT_PUBLIC_KEY_FILE", ""),
+			JWKSURL:       p.jwksURL("DFSOPT_JWT_JWKS_URL"),
+			TTL:           p.duration("DFSOPT_JWT_TTL", DefaultJWTTTL, time.Minute, 24*time.Hour),
+			Leeway:        p.duration("DFSOPT_JWT_LEEWAY", DefaultJWTLeeway, 0, 5*time.Minute),
+		},
+		RateLimitSubmit: p.rate("DFSOPT_RATELIMIT_SUBMIT", DefaultRateLimitSubmit),
+		RateLimitRead:   p.rate("DFSOPT_RATELIMIT_READ", DefaultRateLimitRead),
+		MaxActiveJobs:   p.intRange("DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL", DefaultMaxActiveJobs, 0, 100_000),
+		CORSOrigins:     p.origins("DFSOPT_CORS_ORIGINS"),
 	}
 	if k := g.AdminAPIKey; k != "" && len(k) < 16 {
 		p.fail("DFSOPT_ADMIN_API_KEY", "must be at least 16 characters")
 	}
+	if s := g.JWT.Secret; s != "" && len(s) < MinJWTSecretLen {
+		p.fail("DFSOPT_JWT_SECRET", "must be at least %d bytes (e.g. openssl rand -base64 48)", MinJWTSecretLen)
+	}
 	return g, p.err
+}
+
+// rate parses "N/s", "N/m" or "N/h" (N from 1 to 1,000,000).
+func (p *parser) rate(name, def string) Rate {
+	v := p.str(name, def)
+	r, err := ParseRate(v)
+	if err != nil {
+		p.fail(name, "%v", err)
+		r, _ = ParseRate(def)
+	}
+	return r
+}
+
+// ParseRate parses "N/s", "N/m" or "N/h" (N from 1 to 1,000,000).
+func ParseRate(s string) (Rate, error) {
+	num, unit, ok := strings.Cut(strings.TrimSpace(s), "/")
+	n, err := strconv.Atoi(strings.TrimSpace(num))
+	if !ok || err != nil || n < 1 || n > 1_000_000 {
+		return Rate{}, fmt.Errorf("invalid rate %q (want N/s, N/m or N/h with N from 1 to 1000000)", s)
+	}
+	per, ok := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[strings.TrimSpace(unit)]
+	if !ok {
+		return Rate{}, fmt.Errorf("invalid rate %q: the unit must be s, m or h", s)
+	}
+	return Rate{N: n, Period: per}, nil
+}
+
+// origins parses a comma-separated list of origins (scheme://host[:port]),
+// or "*" alone.
+func (p *parser) origins(name string) []string {
+	v := p.str(name, "")
+	if v == "" {
+		return nil
+	}
+	if v == "*" {
+		return []string{"*"}
+	}
+	var out []string
+	for o := range strings.SplitSeq(v, ",") {
+		o = strings.TrimSpace(o)
+		u, err := url.Parse(o)
+		if o == "*" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			p.fail(name, "invalid origin %q (want scheme://host[:port], comma-separated; \"*\" only alone)", o)
+			return nil
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out
+}
+
+// jwksURL accepts an https URL, or http on a loopback host (tests).
+func (p *parser) jwksURL(name string) string {
+	v := p.str(name, "")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		p.fail(name, "invalid URL %q", v)
+		return ""
+	}
+	host := u.Hostname()
+	loopback := host == "localhost" || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback())
+	if u.Scheme != "https" && (u.Scheme != "http" || !loopback) {
+		p.fail(name, "must be an https URL (http only on a loopback host)")
+		return ""
+	}
+	return v
 }
 
 // LoadWorker parses and validates the worker configuration. The worker

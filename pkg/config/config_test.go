@@ -113,3 +113,51 @@ func FuzzParseQueueWeights(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadGatewaySecurity(t *testing.T) {
+	g, err := LoadGateway(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.JWT.Issuer != DefaultJWTIssuer || g.JWT.Audience != DefaultJWTAudience || g.JWT.TTL != 15*time.Minute ||
+		g.RateLimitSubmit != (Rate{60, time.Minute}) || g.RateLimitRead != (Rate{600, time.Minute}) ||
+		g.MaxActiveJobs != DefaultMaxActiveJobs || g.CORSOrigins != nil || g.JWT.Secret != "" {
+		t.Fatalf("security defaults: %+v", g)
+	}
+	secret := strings.Repeat("s", 32)
+	g, err = LoadGateway(env("DFSOPT_JWT_SECRET", secret, "DFSOPT_JWT_ISSUER", "https://idp", "DFSOPT_JWT_AUDIENCE", "api",
+		"DFSOPT_JWT_JWKS_URL", "http://127.0.0.1:9/jwks.json", "DFSOPT_JWT_TTL", "5m", "DFSOPT_JWT_LEEWAY", "0s",
+		"DFSOPT_RATELIMIT_SUBMIT", "10/s", "DFSOPT_RATELIMIT_READ", "100/h", "DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL", "3",
+		"DFSOPT_CORS_ORIGINS", "https://app.example.com, http://localhost:3000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.JWT.Secret.Reveal() != secret || g.JWT.Issuer != "https://idp" || g.JWT.TTL != 5*time.Minute || g.JWT.Leeway != 0 ||
+		g.RateLimitSubmit != (Rate{10, time.Second}) || g.RateLimitRead != (Rate{100, time.Hour}) || g.MaxActiveJobs != 3 ||
+		strings.Join(g.CORSOrigins, " ") != "https://app.example.com http://localhost:3000" {
+		t.Fatalf("security values: %+v", g)
+	}
+	if g, err := LoadGateway(env("DFSOPT_CORS_ORIGINS", "*")); err != nil || g.CORSOrigins[0] != "*" {
+		t.Fatalf("explicit *: %v %v", g, err)
+	}
+	for name, lookup := range map[string]Lookup{
+		"DFSOPT_JWT_SECRET":       env("DFSOPT_JWT_SECRET", "too-short-secret"),
+		"DFSOPT_JWT_JWKS_URL":     env("DFSOPT_JWT_JWKS_URL", "http://idp.example.com/jwks"),
+		"DFSOPT_JWT_TTL":          env("DFSOPT_JWT_TTL", "48h"),
+		"DFSOPT_RATELIMIT_SUBMIT": env("DFSOPT_RATELIMIT_SUBMIT", "10/d"),
+		"DFSOPT_RATELIMIT_READ":   env("DFSOPT_RATELIMIT_READ", "0/s"),
+		"DFSOPT_CORS_ORIGINS":     env("DFSOPT_CORS_ORIGINS", "https://a.com,*"),
+	} {
+		_, err := LoadGateway(lookup)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != name {
+			t.Errorf("%s: %v", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "too-short-secret") {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+	if _, err := LoadGateway(env("DFSOPT_CORS_ORIGINS", "https://a.com/path")); err == nil {
+		t.Error("origin with a path accepted")
+	}
+}

@@ -9,15 +9,18 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -29,6 +32,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/config"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/ratelimit"
 	"github.com/dfsopt/dfsopt/pkg/redisconn"
 	"github.com/dfsopt/dfsopt/pkg/task"
 	"github.com/dfsopt/dfsopt/worker/runner"
@@ -103,10 +107,30 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	if adminKey == "" {
 		log.Warn("DFSOPT_ADMIN_API_KEY is unset: no admin key; only keys stored in Redis are accepted")
 	}
+	tokens, err := newTokens(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	users, err := auth.NewUserStore(rdb, 0)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(cfg.CORSOrigins, "*") {
+		log.Warn("DFSOPT_CORS_ORIGINS is \"*\": any web page may call this gateway (development only)")
+	}
+	jobService := jobs.New(reg, store, client, inspector)
+	jobService.LimitActive(cfg.MaxActiveJobs)
 
 	handler := httpapi.New(httpapi.Deps{
-		Log: log, Registry: reg, Jobs: jobs.New(reg, store, client, inspector),
-		Auth: auth.NewAuthenticator(adminKey, keys), Keys: keys,
+		Log: log, Registry: reg, Jobs: jobService,
+		Auth: auth.NewAuthenticator(adminKey, keys), Keys: keys, Users: users, Tokens: tokens,
+		Limiter: ratelimit.New(rdb),
+		Limits: httpapi.Limits{
+			Submit: ratelimit.Limit{Rate: cfg.RateLimitSubmit.N, Period: cfg.RateLimitSubmit.Period},
+			Read:   ratelimit.Limit{Rate: cfg.RateLimitRead.N, Period: cfg.RateLimitRead.Period},
+		},
+		CORSOrigins:  cfg.CORSOrigins,
+		Audit:        log.Named("audit"),
 		Ready:        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		ReadyChecks:  map[string]httpapi.Checker{"calibration_cache": calibrations.Ping},
 		MaxBodyBytes: cfg.MaxBodyBytes, Version: version,
@@ -154,6 +178,56 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	}
 	log.Info("gateway stopped")
 	return nil
+}
+
+// newTokens sets up bearer tokens from DFSOPT_JWT_*: the HS256 secret
+// (random per run in embedded mode when unset), the public keys of
+// DFSOPT_JWT_PUBLIC_KEY_FILE, the JWKS of DFSOPT_JWT_JWKS_URL. With none of
+// them bearer tokens are refused (nil).
+func newTokens(ctx context.Context, cfg *config.Gateway, log *zap.Logger) (*auth.Tokens, error) {
+	tc := auth.TokenConfig{Issuer: cfg.JWT.Issuer, Audience: cfg.JWT.Audience, Leeway: cfg.JWT.Leeway, TTL: cfg.JWT.TTL}
+	if s := cfg.JWT.Secret.Reveal(); s != "" {
+		tc.Secret = []byte(s)
+	} else if cfg.Embedded() {
+		tc.Secret = make([]byte, 32)
+		_, _ = rand.Read(tc.Secret)
+		log.Info("DFSOPT_JWT_SECRET is unset: tokens are signed with a random secret for this run (development only)")
+	}
+	cfg.JWT.Secret = "" // only the verifier holds it from here on
+	if f := cfg.JWT.PublicKeyFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("DFSOPT_JWT_PUBLIC_KEY_FILE: %w", err)
+		}
+		if tc.PublicKeys, err = auth.ParsePublicKeys(b); err != nil {
+			return nil, fmt.Errorf("DFSOPT_JWT_PUBLIC_KEY_FILE %s: %w", f, err)
+		}
+	}
+	if u := cfg.JWT.JWKSURL; u != "" {
+		kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{u}, keyfunc.Override{
+			HTTPTimeout: 5 * time.Second,
+			RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+				return func(_ context.Context, err error) {
+					log.Warn("cannot refresh the JWKS", zap.String("url", u), zap.Error(err))
+				}
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("DFSOPT_JWT_JWKS_URL: %w", err)
+		}
+		tc.JWKS = kf.Keyfunc
+	}
+	if tc.Secret == nil && tc.PublicKeys == nil && tc.JWKS == nil {
+		log.Info("no DFSOPT_JWT_SECRET, DFSOPT_JWT_PUBLIC_KEY_FILE or DFSOPT_JWT_JWKS_URL: bearer tokens are refused, POST /v1/auth/token answers 404")
+		return nil, nil
+	}
+	t, err := auth.NewTokens(tc)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("bearer tokens accepted", zap.Strings("algorithms", t.Methods()), zap.String("issuer", cfg.JWT.Issuer),
+		zap.String("audience", cfg.JWT.Audience), zap.Bool("issues_tokens", t.CanIssue()))
+	return t, nil
 }
 
 // displayAddr turns a listen address into one a browser can use.

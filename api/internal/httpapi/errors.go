@@ -71,6 +71,10 @@ func errorFor(err error) (int, ErrorInfo) {
 	var ve *schema.ValidationError
 	var nr *jobs.NotReadyError
 	var netErr net.Error
+	var scopeErr *auth.ScopeError
+	var tooMany *jobs.TooManyJobsError
+	var limited *rateLimitedError
+	var limiterDown *limiterDownError
 	switch {
 	case errors.As(err, &he):
 		return he.status, ErrorInfo{Code: he.code, Message: he.message, Details: he.details}
@@ -89,9 +93,27 @@ func errorFor(err error) (int, ErrorInfo) {
 		}
 		return status, info
 	case errors.Is(err, auth.ErrUnauthenticated):
-		return http.StatusUnauthorized, ErrorInfo{Code: CodeUnauthenticated, Message: err.Error()}
+		// One message whatever the reason (unknown, revoked, expired,
+		// forged): the reason is logged at debug level only.
+		return http.StatusUnauthorized, ErrorInfo{Code: CodeUnauthenticated,
+			Message: "missing or invalid credentials: send X-API-Key or Authorization: Bearer <token>"}
+	case errors.As(err, &scopeErr):
+		return http.StatusForbidden, ErrorInfo{Code: CodeForbidden, Message: scopeErr.Error(),
+			Details: []ErrorDetail{{Field: "scope", Reason: scopeErr.Scope}}}
 	case errors.Is(err, auth.ErrForbidden):
 		return http.StatusForbidden, ErrorInfo{Code: CodeForbidden, Message: err.Error()}
+	case errors.As(err, &limited):
+		return http.StatusTooManyRequests, ErrorInfo{Code: CodeRateLimited, Message: limited.Error()}
+	case errors.As(err, &tooMany):
+		return http.StatusTooManyRequests, ErrorInfo{Code: CodeRateLimited, Message: tooMany.Error(),
+			Details: []ErrorDetail{{Field: "principal", Reason: "too_many_active_jobs"}}}
+	case errors.As(err, &limiterDown):
+		return http.StatusServiceUnavailable, ErrorInfo{Code: CodeUnavailable,
+			Message: "the rate limiter is unavailable (Redis unreachable): writes are refused until it is back; try again"}
+	case errors.Is(err, auth.ErrUserNotFound):
+		return http.StatusNotFound, ErrorInfo{Code: CodeNotFound, Message: err.Error()}
+	case errors.Is(err, auth.ErrUserExists):
+		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: err.Error()}
 	case errors.Is(err, jobstore.ErrNotFound):
 		return http.StatusNotFound, ErrorInfo{Code: CodeNotFound, Message: "job not found"}
 	case errors.Is(err, auth.ErrKeyNotFound):

@@ -6,8 +6,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"maps"
 	"net/http"
@@ -22,6 +20,7 @@ import (
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/ratelimit"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
@@ -36,6 +35,21 @@ type Deps struct {
 	Auth     *auth.Authenticator
 	// Keys manages API keys (admin routes); nil disables them.
 	Keys *auth.KeyStore
+	// Users manages users (admin routes) and checks their passwords at
+	// POST /v1/auth/token; nil disables both.
+	Users *auth.UserStore
+	// Tokens verifies bearer tokens and issues them at POST
+	// /v1/auth/token; nil refuses bearer tokens.
+	Tokens *auth.Tokens
+	// Limiter applies Limits; nil disables rate limiting (tests).
+	Limiter *ratelimit.Limiter
+	// Limits are the per-principal request rates.
+	Limits Limits
+	// CORSOrigins are the origins browsers may call from ("*": any).
+	CORSOrigins []string
+	// Audit receives one line per state-changing request; nil: Log named
+	// "audit".
+	Audit *zap.Logger
 	// Ready checks Redis for /ready.
 	Ready Checker
 	// ReadyChecks are further named dependencies /ready requires (e.g.
@@ -54,7 +68,13 @@ func New(d Deps) http.Handler {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(requestContext(d.Log), recovery(), limitBody(d.MaxBodyBytes))
+	if err := r.SetTrustedProxies(nil); err != nil { // rate limits by address use the peer, not X-Forwarded-For
+		panic(err)
+	}
+	if d.Audit == nil {
+		d.Audit = d.Log.Named("audit")
+	}
+	r.Use(requestContext(d.Log), recovery(), securityHeaders(), cors(d.CORSOrigins), audit(d.Audit), limitBody(d.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		abort(c, errStatus(http.StatusNotFound, CodeNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path))
 	})
@@ -87,19 +107,33 @@ func New(d Deps) http.Handler {
 	})
 
 	h := &handlers{d: d}
-	v1 := r.Group("/v1", authenticate(d.Auth))
+	// Token exchange: no credential header; limited per client address.
+	r.POST("/v1/auth/token", limitRate(d), h.token)
+
+	// Everything else under /v1 needs a principal (deny by default), then
+	// passes its rate limit, then its scope.
+	v1 := r.Group("/v1", authenticate(d), limitRate(d))
 	for _, k := range d.Registry.Kinds() {
-		v1.POST(k.Path[len("/v1"):], require(auth.ScopeJobsWrite), h.submit(k))
+		scope := auth.ScopeJobsWrite
+		if k.Type == task.TypeCalibrate {
+			scope = auth.ScopeCalibrate
+		}
+		v1.POST(k.Path[len("/v1"):], require(scope), h.submit(k))
 	}
 	v1.GET("/jobs", require(auth.ScopeJobsRead), h.list)
 	v1.GET("/jobs/:id", require(auth.ScopeJobsRead), h.get)
 	v1.GET("/jobs/:id/result", require(auth.ScopeJobsRead), h.result)
 	v1.DELETE("/jobs/:id", require(auth.ScopeJobsWrite), h.cancel)
+	admin := v1.Group("/admin", require(auth.ScopeAdmin))
 	if d.Keys != nil {
-		admin := v1.Group("/admin", require(auth.ScopeAdmin))
 		admin.POST("/api-keys", h.createKey)
 		admin.GET("/api-keys", h.listKeys)
 		admin.DELETE("/api-keys/:id", h.revokeKey)
+	}
+	if d.Users != nil {
+		admin.POST("/users", h.createUser)
+		admin.GET("/users", h.listUsers)
+		admin.DELETE("/users/:username", h.deleteUser)
 	}
 	return r
 }
@@ -127,6 +161,7 @@ func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
 			abort(c, err)
 			return
 		}
+		c.Set(auditJobKey, j.ID)
 		c.Header("Location", "/v1/jobs/"+j.ID)
 		c.JSON(http.StatusAccepted, jobDoc(j))
 	}
@@ -206,20 +241,14 @@ func (h *handlers) cancel(c *gin.Context) {
 // createKeyRequest is the body of POST /v1/admin/api-keys.
 type createKeyRequest struct {
 	Name   string   `json:"name"`
+	Owner  string   `json:"owner,omitempty"`
 	Scopes []string `json:"scopes,omitempty"`
 }
 
 func (h *handlers) createKey(c *gin.Context) {
 	var req createKeyRequest
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			abort(c, bodyError(err))
-			return
-		}
-		abort(c, &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: "invalid JSON: " + err.Error()})
+	if err := decodeStrict(c, &req); err != nil {
+		abort(c, err)
 		return
 	}
 	req.Name = strings.TrimSpace(req.Name)
@@ -228,20 +257,21 @@ func (h *handlers) createKey(c *gin.Context) {
 			message: "name is required (at most 100 characters)", details: []ErrorDetail{{Field: "name", Reason: "required"}}})
 		return
 	}
-	for i, s := range req.Scopes {
-		if !auth.KnownScope(s) {
-			abort(c, &httpError{status: http.StatusUnprocessableEntity, code: CodeInvalidRequest,
-				message: "unknown scope " + strconv.Quote(s) + " (want jobs:read, jobs:write or admin)",
-				details: []ErrorDetail{{Field: "scopes[" + strconv.Itoa(i) + "]", Reason: "invalid"}}})
-			return
-		}
+	if len(req.Owner) > 200 {
+		abort(c, &httpError{status: http.StatusUnprocessableEntity, code: CodeInvalidRequest,
+			message: "owner has at most 200 characters", details: []ErrorDetail{{Field: "owner", Reason: "out_of_range"}}})
+		return
 	}
-	k, key, err := h.d.Keys.Create(c.Request.Context(), req.Name, req.Scopes)
+	if err := checkScopes(req.Scopes); err != nil {
+		abort(c, err)
+		return
+	}
+	k, key, err := h.d.Keys.Create(c.Request.Context(), req.Name, req.Owner, req.Scopes)
 	if err != nil {
 		abort(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"id": k.ID, "key": key, "name": k.Name, "scopes": k.Scopes, "created_at": k.CreatedAt})
+	c.JSON(http.StatusCreated, gin.H{"id": k.ID, "key": key, "name": k.Name, "owner": k.Owner, "scopes": k.Scopes, "created_at": k.CreatedAt})
 }
 
 func (h *handlers) listKeys(c *gin.Context) {

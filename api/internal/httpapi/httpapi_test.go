@@ -16,11 +16,14 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
 	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
@@ -34,10 +37,21 @@ type fixture struct {
 	store   *jobstore.Store
 	insp    *asynq.Inspector
 	keys    *auth.KeyStore
+	users   *auth.UserStore
+	tokens  *auth.Tokens
+	redis   *redistest.Server
+	audit   *bytes.Buffer
 	readyOK bool
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureWith(t, nil) }
+
+// testJWTSecret signs the fixture's tokens.
+var testJWTSecret = []byte("fixture-secret-fixture-secret-0123456789")
+
+// newFixtureWith builds the handler; edit, when not nil, changes its Deps
+// first (limits, CORS); f has its Redis and stores.
+func newFixtureWith(t testing.TB, edit func(*Deps, *fixture)) *fixture {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	r := redistest.New(t)
@@ -47,10 +61,19 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(func() { _ = client.Close() })
 	insp := asynq.NewInspectorFromRedisClient(r.Client)
 	keys := auth.NewKeyStore(r.Client)
-	f := &fixture{store: store, insp: insp, keys: keys, readyOK: true}
-	f.h = New(Deps{
+	users, err := auth.NewUserStore(r.Client, bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(auth.TokenConfig{Secret: testJWTSecret, Issuer: "dfsopt", Audience: "dfsopt-api", TTL: time.Minute, Leeway: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: store, insp: insp, keys: keys, users: users, tokens: tokens, redis: r, audit: &bytes.Buffer{}, readyOK: true}
+	d := Deps{
 		Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp),
-		Auth: auth.NewAuthenticator(admin, keys), Keys: keys,
+		Auth: auth.NewAuthenticator(admin, keys), Keys: keys, Users: users, Tokens: tokens,
+		Audit: logging.NewTo(f.audit, "gateway", zapcore.InfoLevel).Named("audit"),
 		Ready: func(context.Context) error {
 			if f.readyOK {
 				return nil
@@ -58,7 +81,11 @@ func newFixture(t testing.TB) *fixture {
 			return errors.New("down")
 		},
 		MaxBodyBytes: 4096, Version: "test",
-	})
+	}
+	if edit != nil {
+		edit(&d, f)
+	}
+	f.h = New(d)
 	return f
 }
 
@@ -162,7 +189,7 @@ func TestSubmitCancelAndOwnership(t *testing.T) {
 	}
 
 	// Another principal sees nothing.
-	_, other, err := f.keys.Create(ctx, "other", nil)
+	_, other, err := f.keys.Create(ctx, "other", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,42 +91,6 @@ func bodyError(err error) error {
 
 const principalKey = "dfsopt.principal"
 
-// authenticate requires a valid X-API-Key and stores the principal.
-func authenticate(a *auth.Authenticator) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		key := c.GetHeader("X-API-Key")
-		if key == "" {
-			if c.GetHeader("Authorization") != "" {
-				abort(c, errStatus(http.StatusUnauthorized, CodeUnauthenticated, "bearer tokens are not supported yet; use X-API-Key"))
-				return
-			}
-			abort(c, auth.ErrUnauthenticated)
-			return
-		}
-		p, err := a.Authenticate(c.Request.Context(), key)
-		if err != nil {
-			abort(c, err)
-			return
-		}
-		c.Set(principalKey, p)
-		c.Request = c.Request.WithContext(logging.With(c.Request.Context(),
-			logging.From(c.Request.Context()).With(zap.String("principal", p.ID))))
-		c.Next()
-	}
-}
-
-// require checks the principal has a scope.
-func require(scope string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		p, ok := principalOf(c)
-		if !ok || !p.Can(scope) {
-			abort(c, auth.ErrForbidden)
-			return
-		}
-		c.Next()
-	}
-}
-
 func principalOf(c *gin.Context) (auth.Principal, bool) {
 	v, ok := c.Get(principalKey)
 	if !ok {

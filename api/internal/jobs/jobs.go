@@ -28,6 +28,17 @@ var (
 	ErrUnavailable = errors.New("the job queue is unavailable")
 )
 
+// TooManyJobsError: the principal already has Limit jobs queued or running.
+type TooManyJobsError struct {
+	// Limit is DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL.
+	Limit int
+}
+
+// Error names the limit.
+func (e *TooManyJobsError) Error() string {
+	return fmt.Sprintf("you already have %d jobs queued or running (the limit); wait for one to finish or cancel one", e.Limit)
+}
+
 // NotReadyError says why a job has no result: its status, and for a failed
 // job the failure.
 type NotReadyError struct {
@@ -60,11 +71,16 @@ type Canceler interface {
 
 // Service is the job service.
 type Service struct {
-	reg    *task.Registry
-	store  *jobstore.Store
-	queue  Enqueuer
-	cancel Canceler
+	reg       *task.Registry
+	store     *jobstore.Store
+	queue     Enqueuer
+	cancel    Canceler
+	maxActive int
 }
+
+// LimitActive caps the queued plus running jobs of each principal (0, the
+// default: no cap). Call it before serving.
+func (s *Service) LimitActive(n int) { s.maxActive = n }
 
 // New returns a job service.
 func New(reg *task.Registry, store *jobstore.Store, queue Enqueuer, cancel Canceler) *Service {
@@ -85,11 +101,20 @@ type Submission struct {
 
 // Submit validates a request document, records a queued job and enqueues
 // its task. Errors: *schema.ValidationError for a bad document,
-// ErrUnavailable when Redis cannot be reached.
+// *auth.ScopeError when it asks for priority critical without scope
+// jobs:critical, *TooManyJobsError when the principal is at its cap of
+// queued and running jobs, ErrUnavailable when Redis cannot be reached.
 func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, error) {
 	req, err := sub.Kind.Decode(sub.Body)
 	if err != nil {
 		return nil, err
+	}
+	// Asking for the critical queue needs its own scope (a kind whose
+	// default queue is critical does not).
+	if req.Options.Priority == task.QueueCritical {
+		if err := sub.Principal.Require(auth.ScopeJobsCritical); err != nil {
+			return nil, err
+		}
 	}
 	j := &jobstore.Job{
 		ID: NewJobID(), Type: sub.Kind.Type, Queue: sub.Kind.Queue(req),
@@ -106,10 +131,24 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	// mark is cleared. A gateway that stalls or dies in between leaves the
 	// mark, and the workers' reconciler (runner.Reconciler) fails the job if
 	// its task never reached a queue: no job stays queued without a task.
+	if s.maxActive > 0 {
+		ok, err := s.store.Admit(ctx, j.Owner, j.ID, s.maxActive)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		if !ok {
+			return nil, &TooManyJobsError{Limit: s.maxActive}
+		}
+	}
 	if err := s.store.Create(ctx, j); err != nil {
+		s.release(ctx, j)
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	if err := s.store.IndexAll(ctx, j); err != nil {
+		logging.From(ctx).Warn("cannot add the job to the index of all jobs; admins will not see it listed", zap.String("job_id", j.ID), zap.Error(err))
+	}
 	if _, err := s.queue.EnqueueContext(ctx, t); err != nil {
+		s.release(ctx, j)
 		if derr := s.store.Delete(context.WithoutCancel(ctx), j.ID, j.Owner); derr != nil {
 			logging.From(ctx).Warn("cannot delete the record of a job that was not enqueued; the reconciler will fail it", zap.String("job_id", j.ID), zap.Error(derr))
 		}
@@ -123,16 +162,34 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	return j, nil
 }
 
-// Get returns one of the principal's jobs (jobstore.ErrNotFound for others').
+// release gives back a job's active slot after a failed submission.
+func (s *Service) release(ctx context.Context, j *jobstore.Job) {
+	if s.maxActive == 0 {
+		return
+	}
+	if err := s.store.Release(context.WithoutCancel(ctx), j.Owner, j.ID); err != nil {
+		logging.From(ctx).Warn("cannot release the active-job slot of a job that was not queued", zap.String("job_id", j.ID), zap.Error(err))
+	}
+}
+
+// Get returns one of the principal's jobs, or any job for an admin
+// (jobstore.ErrNotFound for others').
 func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*jobstore.Job, error) {
 	if !ValidJobID(id) {
 		return nil, jobstore.ErrNotFound
 	}
+	if p.IsAdmin() {
+		return s.store.Get(ctx, id)
+	}
 	return s.store.GetOwned(ctx, id, p.ID)
 }
 
-// List returns up to limit of the principal's jobs, newest first.
+// List returns up to limit of the principal's jobs (every principal's
+// for an admin), newest first.
 func (s *Service) List(ctx context.Context, p auth.Principal, limit int) ([]*jobstore.Job, error) {
+	if p.IsAdmin() {
+		return s.store.ListAll(ctx, limit)
+	}
 	return s.store.List(ctx, p.ID, limit)
 }
 
@@ -157,18 +214,27 @@ func (s *Service) Result(ctx context.Context, p auth.Principal, id string) ([]by
 	return b, err
 }
 
-// Cancel cancels one of the principal's queued or running jobs and returns
-// it. The record is marked canceled first (the worker checks it); then the
-// task is removed from its queue, or its handler interrupted (best effort).
+// Cancel cancels one of the principal's queued or running jobs (any job,
+// for an admin) and returns it. The record is marked canceled first (the
+// worker checks it); then the task is removed from its queue, or its
+// handler interrupted (best effort).
 func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*jobstore.Job, error) {
 	if !ValidJobID(id) {
 		return nil, jobstore.ErrNotFound
 	}
-	prev, err := s.store.Cancel(ctx, id, p.ID)
+	owner := p.ID
+	if p.IsAdmin() {
+		j, err := s.store.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		owner = j.Owner
+	}
+	prev, err := s.store.Cancel(ctx, id, owner)
 	if err != nil {
 		return nil, err
 	}
-	j, err := s.store.GetOwned(ctx, id, p.ID)
+	j, err := s.store.GetOwned(ctx, id, owner)
 	if err != nil {
 		return nil, err
 	}

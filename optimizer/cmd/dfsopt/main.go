@@ -85,6 +85,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	if args[0] == "keys" {
+		return runKeys(ctx, args[1:], stdout, stderr)
+	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "dfsopt: unknown command %q\n\n%s", args[0], usage)
