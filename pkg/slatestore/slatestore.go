@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
@@ -35,8 +36,9 @@ import (
 // Errors callers branch on. Adapters wrap them with context; test with
 // errors.Is.
 var (
-	// ErrNotFound: no slate with that id.
-	ErrNotFound = errors.New("slate not found")
+	// ErrNotFound: no slate with that id. It is job.ErrSlateNotFound, so
+	// that the compute's slate lookups see it.
+	ErrNotFound = job.ErrSlateNotFound
 	// ErrUnavailable: the store's backend cannot be reached or did not
 	// answer in time; the gateway answers 503 and the worker retries.
 	ErrUnavailable = errors.New("slate store unavailable")
