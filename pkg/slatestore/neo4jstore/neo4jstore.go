@@ -21,8 +21,8 @@
 // the slate. Site player ids are per slate at DraftKings, so a Player node
 // is a site listing rather than a person.
 //
-// Open creates the uniqueness constraints and indexes (IF NOT EXISTS: start
-// is idempotent). Every operation runs under the configured time-out; a
+// The uniqueness constraints and indexes are created (IF NOT EXISTS:
+// idempotent) when the store first reaches the server. Every operation runs under the configured time-out; a
 // server that cannot be reached, does not answer in time or refuses the
 // credentials yields an error matching slatestore.ErrUnavailable.
 package neo4jstore
@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -71,6 +72,9 @@ type Store struct {
 	db      string
 	timeout time.Duration
 	now     func() time.Time
+
+	schemaMu   sync.Mutex
+	schemaDone bool
 }
 
 var _ slatestore.Store = (*Store)(nil)
@@ -88,8 +92,12 @@ var schemaStatements = []string{
 	"CREATE INDEX player_name IF NOT EXISTS FOR (p:Player) ON (p.name)",
 }
 
-// Open connects to Neo4j, checks that it answers and creates the schema.
-func Open(ctx context.Context, o Options) (*Store, error) {
+// New returns a store for the server o names without contacting it: the
+// schema is created by the first operation that reaches the server (and
+// retried by the next ones until it is), so a process can start while
+// Neo4j is down and answer ErrUnavailable meanwhile. Only an invalid URI
+// is an error.
+func New(o Options) (*Store, error) {
 	if o.MaxPool <= 0 {
 		o.MaxPool = DefaultMaxPool
 	}
@@ -106,30 +114,58 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// The URI is not echoed: it could carry credentials.
 		return nil, fmt.Errorf("neo4j: invalid URI: %w", err)
 	}
-	s := &Store{driver: d, db: o.Database, timeout: o.Timeout, now: time.Now}
-	if err := s.Ping(ctx); err != nil {
-		_ = d.Close(ctx)
+	return &Store{driver: d, db: o.Database, timeout: o.Timeout, now: time.Now}, nil
+}
+
+// Open returns a store whose server answered and has the schema: New, then
+// the schema created at once.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	s, err := New(o)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.createSchema(ctx); err != nil {
-		_ = d.Close(ctx)
+	if err := s.EnsureSchema(ctx); err != nil {
+		_ = s.driver.Close(ctx)
 		return nil, err
 	}
 	return s, nil
 }
 
+// EnsureSchema creates the constraints and indexes unless this store has
+// done so already. Every operation calls it first. It holds no lock while
+// it talks to the server: operations that find the schema missing at the
+// same time each create it (the statements are idempotent).
+func (s *Store) EnsureSchema(ctx context.Context) error {
+	s.schemaMu.Lock()
+	done := s.schemaDone
+	s.schemaMu.Unlock()
+	if done {
+		return nil
+	}
+	if err := s.Ping(ctx); err != nil {
+		return err
+	}
+	if err := s.createSchema(ctx); err != nil {
+		return err
+	}
+	s.schemaMu.Lock()
+	s.schemaDone = true
+	s.schemaMu.Unlock()
+	return nil
+}
+
 func (s *Store) createSchema(ctx context.Context) error {
-	for _, stmt := range schemaStatements {
-		if err := s.write(ctx, "create schema", func(tx neo4j.ManagedTransaction) error {
+	create := func(stmt string) error {
+		return s.run(ctx, "create schema", neo4j.AccessModeWrite, func(tx neo4j.ManagedTransaction) error {
 			_, err := tx.Run(ctx, stmt, nil)
 			return err
-		}); err != nil {
+		})
+	}
+	for _, stmt := range schemaStatements {
+		if err := create(stmt); err != nil {
 			// Two processes starting together may race on the same
 			// statement; the loser finds the rule there on a second try.
-			if err2 := s.write(ctx, "create schema", func(tx neo4j.ManagedTransaction) error {
-				_, err := tx.Run(ctx, stmt, nil)
-				return err
-			}); err2 != nil {
+			if create(stmt) != nil {
 				return err
 			}
 		}
@@ -166,6 +202,15 @@ func (s *Store) read(ctx context.Context, op string, fn func(neo4j.ManagedTransa
 }
 
 func (s *Store) tx(ctx context.Context, op string, mode neo4j.AccessMode, fn func(neo4j.ManagedTransaction) error) error {
+	if err := s.EnsureSchema(ctx); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return s.run(ctx, op, mode, fn)
+}
+
+// run runs fn in a transaction of the given mode under the store's
+// time-out.
+func (s *Store) run(ctx context.Context, op string, mode neo4j.AccessMode, fn func(neo4j.ManagedTransaction) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	sess := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode})

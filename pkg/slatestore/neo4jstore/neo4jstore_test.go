@@ -206,3 +206,39 @@ func TestUnavailable(t *testing.T) {
 		t.Fatalf("open with a wrong password: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestSilentServer: a server that accepts connections and never answers
+// (a hung Neo4j) fails operations as ErrUnavailable within the time-out,
+// and New does not wait for it.
+func TestSilentServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	start := time.Now()
+	s, err := New(Options{URI: "bolt://" + l.Addr().String(), User: "neo4j", Password: "whatever1", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	ctx := context.Background()
+	if _, err := s.Get(ctx, "sl_00000000000000000000000000000000"); !errors.Is(err, slatestore.ErrUnavailable) {
+		t.Fatalf("get: %v, want ErrUnavailable", err)
+	}
+	if err := s.Ping(ctx); !errors.Is(err, slatestore.ErrUnavailable) {
+		t.Fatalf("ping: %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Fatalf("two operations against a silent server took %v with a 1 s time-out", d)
+	}
+}
