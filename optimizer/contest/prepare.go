@@ -71,9 +71,10 @@ type Prepared struct {
 	fee       float64
 	histLimit int // largest score range ranked by histogram
 
-	fieldSize       int
-	fieldGenerated  bool
-	fieldMeanSalary float64
+	fieldSize           int
+	fieldGenerated      bool
+	fieldMeanSalary     float64
+	fieldMeanProjection float64
 }
 
 // Entries returns the number of entries.
@@ -93,6 +94,11 @@ func (p *Prepared) FieldGenerated() bool { return p.fieldGenerated }
 
 // FieldMeanSalary returns the mean salary of the field lineups.
 func (p *Prepared) FieldMeanSalary() float64 { return p.fieldMeanSalary }
+
+// FieldMeanProjection returns the mean projected points of the field
+// lineups (slot multipliers applied): the field's strength, to compare with
+// the entries' projections and the optimal lineup's.
+func (p *Prepared) FieldMeanProjection() float64 { return p.fieldMeanProjection }
 
 // EntryProjection returns entry e's projected points.
 func (p *Prepared) EntryProjection(e int) float64 { return p.entryProj[e] }
@@ -124,8 +130,74 @@ func Prepare(ctx context.Context, req *schema.ContestSimRequest) (*Prepared, err
 // model uses opts.Calibration when given (an error when it is not the
 // calibration req.CalibrationID names or is of another sport). Like
 // Prepare it is deterministic: the same request and calibration give the
-// same prepared contest on every worker.
+// same prepared contest on every worker. It is ProblemOf then
+// PrepareProblem.
 func PrepareWith(ctx context.Context, req *schema.ContestSimRequest, opts Options) (*Prepared, error) {
+	pr, err := ProblemOf(req, opts)
+	if err != nil {
+		return nil, err
+	}
+	return PrepareProblem(ctx, pr)
+}
+
+// Problem is a contest to simulate in typed form: what PrepareProblem needs,
+// resolved once from a request document (ProblemOf for contest-sim; the
+// portfolio package builds its own from a portfolio request). PrepareProblem
+// trusts it to respect the request limits of package schema (prize and
+// field bounds, lineup counts): build it from a validated request.
+type Problem struct {
+	// Rules are the site's roster rules.
+	Rules *slate.Rules
+	// Players are the slate's players (inline, ids unique).
+	Players []slate.Player
+	// Entries are the lineups whose results are reported, as player ids
+	// (in slot order when slots carry multipliers).
+	Entries [][]string
+	// EntriesField names Entries in error messages ("entries" when empty).
+	EntriesField string
+	// FieldLineups is the whole field when given; otherwise FieldSize
+	// lineups are generated from ownership (seeded by Seed).
+	FieldLineups [][]string
+	FieldSize    int
+	// ContestSize is the declared contest size; when positive and not the
+	// number of lineups simulated, a warning says so.
+	ContestSize int
+	// EntryFee and Payouts are the contest's fee and payout table.
+	EntryFee float64
+	Payouts  []schema.PayoutRange
+	// Sims and Seed: simulation k draws from the stream (Seed, k).
+	Sims int
+	Seed uint64
+	// Outcome is the outcome model of the players (calibration included).
+	Outcome outcome.Config
+	// Notes are warnings to report after the outcome model's (e.g. a
+	// calibration that was named but not applied).
+	Notes []string
+}
+
+// OutcomeConfig returns the outcome model configuration of a request's
+// outcome fields, with the calibration cal applied when given (checked
+// against calibrationID and the sport, as in outcome.SimulateWith), and the
+// notes to report: calibrationID set without a calibration to apply.
+func OutcomeConfig(sport slate.Sport, om schema.OutcomeModel, corr schema.CorrelationOptions, defaultSD []string,
+	calibrationID string, cal *schema.CalibrateResult) (outcome.Config, []string, error) {
+	cfg, err := outcome.ConfigOf(sport, om, corr, defaultSD)
+	if err != nil {
+		return outcome.Config{}, nil, err
+	}
+	if cfg.Calibration, err = outcome.CalibrationFor(sport, calibrationID, cal); err != nil {
+		return outcome.Config{}, nil, err
+	}
+	var notes []string
+	if calibrationID != "" && cal == nil {
+		notes = append(notes, notAppliedWarning(calibrationID))
+	}
+	return cfg, notes, nil
+}
+
+// ProblemOf validates a contest-sim request with inline players and returns
+// its typed problem, with opts.Calibration applied to the outcome model.
+func ProblemOf(req *schema.ContestSimRequest, opts Options) (*Problem, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -140,26 +212,51 @@ func PrepareWith(ctx context.Context, req *schema.ContestSimRequest, opts Option
 	if err != nil {
 		return nil, validationError("mode", schema.ReasonInvalid, "%v", err)
 	}
-	players := req.Players
+	cfg, notes, err := OutcomeConfig(sport, req.OutcomeModel, req.Correlation, req.DefaultStdDev, req.CalibrationID, opts.Calibration)
+	if err != nil {
+		return nil, err
+	}
+	pr := &Problem{Rules: rules, Players: req.Players, Entries: req.Entries, FieldLineups: req.Field.Lineups,
+		ContestSize: req.Contest.Size, EntryFee: req.Contest.EntryFee, Payouts: req.Contest.Payouts,
+		Sims: req.SimCount(), Seed: req.Seed, Outcome: cfg, Notes: notes}
+	if len(req.Field.Lineups) == 0 {
+		pr.FieldSize = req.FieldCount()
+	}
+	return pr, nil
+}
+
+// PrepareProblem builds the contest of pr: entries and field resolved
+// against the roster rules (the field generated when not given), the
+// outcome model of the players they use and the payout table. It is
+// deterministic.
+func PrepareProblem(ctx context.Context, pr *Problem) (*Prepared, error) {
+	if pr.Rules == nil || len(pr.Players) == 0 || pr.Sims < 1 {
+		return nil, fmt.Errorf("contest: problem needs rules, players and sims (got %d players, %d sims)", len(pr.Players), pr.Sims)
+	}
+	rules, players := pr.Rules, pr.Players
 	index := make(map[string]int, len(players))
 	for i := range players {
 		index[players[i].ID] = i
 	}
-	p := &Prepared{Sims: req.SimCount(), Seed: req.Seed, Workers: runtime.GOMAXPROCS(0), roster: rules.Size(),
-		fee: req.Contest.EntryFee, histLimit: histSize}
+	p := &Prepared{Sims: pr.Sims, Seed: pr.Seed, Workers: runtime.GOMAXPROCS(0), roster: rules.Size(),
+		fee: pr.EntryFee, histLimit: histSize}
 
 	// Lineups as slot-ordered player indices.
-	entries, err := resolveLineups("entries", req.Entries, index, players, rules)
+	entriesField := pr.EntriesField
+	if entriesField == "" {
+		entriesField = "entries"
+	}
+	entries, err := resolveLineups(entriesField, pr.Entries, index, players, rules)
 	if err != nil {
 		return nil, err
 	}
 	var field [][]int
-	if len(req.Field.Lineups) > 0 {
-		if field, err = resolveLineups("field.lineups", req.Field.Lineups, index, players, rules); err != nil {
+	if len(pr.FieldLineups) > 0 {
+		if field, err = resolveLineups("field.lineups", pr.FieldLineups, index, players, rules); err != nil {
 			return nil, err
 		}
-	} else if n := req.FieldCount(); n > 0 {
-		fieldSeed, _ := outcome.StreamSeeds(req.Seed, math.MaxUint64)
+	} else if n := pr.FieldSize; n > 0 {
+		fieldSeed, _ := outcome.StreamSeeds(pr.Seed, math.MaxUint64)
 		if field, err = GenerateField(ctx, rules, players, n, fieldSeed); err != nil {
 			return nil, err
 		}
@@ -180,15 +277,19 @@ func PrepareWith(ctx context.Context, req *schema.ContestSimRequest, opts Option
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%d entries exceed the salary cap of %d", over, rules.SalaryCap))
 	}
 	if len(field) > 0 {
-		sum := 0
+		sum, proj := 0, 0.0
 		for _, lu := range field {
 			sum += lineupSalary(rules, players, lu)
+			for i, pi := range lu {
+				proj += rules.SlotPoints(&players[pi], i)
+			}
 		}
 		p.fieldMeanSalary = float64(sum) / float64(len(field))
+		p.fieldMeanProjection = proj / float64(len(field))
 	}
-	if req.Contest.Size > 0 && req.Contest.Size != p.total {
+	if pr.ContestSize > 0 && pr.ContestSize != p.total {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("contest.size is %d but the contest simulated has %d lineups (%d entries + %d field)",
-			req.Contest.Size, p.total, len(entries), len(field)))
+			pr.ContestSize, p.total, len(entries), len(field)))
 	}
 
 	// Multipliers and used players.
@@ -265,28 +366,21 @@ func PrepareWith(ctx context.Context, req *schema.ContestSimRequest, opts Option
 	copy(p.fieldWeight, fieldCount)
 
 	// Outcome model of the used players.
-	cfg, err := outcome.ConfigOf(sport, req.OutcomeModel, req.Correlation, req.DefaultStdDev)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Calibration, err = outcome.CalibrationFor(sport, req.CalibrationID, opts.Calibration); err != nil {
-		return nil, err
-	}
-	full, err := outcome.NewModel(ctx, players, cfg)
+	full, err := outcome.NewModel(ctx, players, pr.Outcome)
 	if err != nil {
 		return nil, err
 	}
 	p.Warnings = append(p.Warnings, full.Warnings...)
-	p.model = full.Subset(p.used)
-	if req.CalibrationID != "" && opts.Calibration == nil {
-		p.Warnings = append(p.Warnings, notAppliedWarning(req.CalibrationID))
+	if p.model, err = full.Subset(ctx, p.used); err != nil {
+		return nil, fmt.Errorf("contest: outcome model of the used players: %w", err)
 	}
+	p.Warnings = append(p.Warnings, pr.Notes...)
 
 	// Payouts: prize per place, prefix sums in micro-units.
 	p.prefix = make([]int64, p.total+1)
 	perPlace := make([]int64, p.total+1)
 	beyond := false
-	for _, r := range req.Contest.Payouts {
+	for _, r := range pr.Payouts {
 		prize := int64(math.Round(r.Prize * moneyScale))
 		for pl := r.Places[0]; pl <= r.Places[1]; pl++ {
 			if pl > p.total {

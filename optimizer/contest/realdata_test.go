@@ -23,7 +23,7 @@ func openReal(t testing.TB, name string) *os.File {
 	t.Helper()
 	f, err := os.Open(filepath.Join(realData, name))
 	if err != nil {
-		t.Skipf("SKIPPING real-data test: %v", err)
+		skipWithoutData(t, "%v", err)
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
@@ -216,7 +216,7 @@ func TestRealSlatesFieldGeneration(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			f, err := os.Open(filepath.Join(realData, "..", file))
 			if err != nil {
-				t.Skipf("SKIPPING real-data test: %v", err)
+				skipWithoutData(t, "%v", err)
 			}
 			defer f.Close()
 			site := slate.DraftKings
@@ -264,4 +264,15 @@ func TestRealSlatesFieldGeneration(t *testing.T) {
 			t.Logf("%s %s %s: %d players, salary p10 %d median %d (cap %d)", site, s.Sport, s.Mode, len(s.Players), sal[50], sal[250], rules.SalaryCap)
 		})
 	}
+}
+
+// skipWithoutData skips a real-data test whose files in ../shared/data are
+// missing, except on CI (CI=true), where the data must be present and the
+// test fails instead of passing silently.
+func skipWithoutData(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true but the real data is missing: "+format, args...)
+	}
+	t.Skipf("SKIPPING real-data test: "+format, args...)
 }

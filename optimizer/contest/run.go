@@ -29,14 +29,48 @@ type Partial struct {
 	SimEnd   int `json:"sim_end"`
 	// Per entry: payout (millionths), win/top-1%/top-10% credit (1/2³²
 	// units), cashes (sims), and twice the tie group's middle place summed.
-	Payout []int64 `json:"payout"`
-	Win    []int64 `json:"win"`
-	Top1   []int64 `json:"top1"`
-	Top10  []int64 `json:"top10"`
-	Cash   []int64 `json:"cash"`
-	Rank2  []int64 `json:"rank2"`
+	// An entry's payout sum is PayoutHi[e]·2⁶² + Payout[e] with Payout[e]
+	// kept below 2⁶² (see carryPayout): one sim pays at most 1e15
+	// millionths (schema.MaxPrize), but a million sims of it do not fit in
+	// an int64. PayoutHi may be absent (all zero).
+	Payout   []int64 `json:"payout"`
+	PayoutHi []int64 `json:"payout_hi,omitempty"`
+	Win      []int64 `json:"win"`
+	Top1     []int64 `json:"top1"`
+	Top10    []int64 `json:"top10"`
+	Cash     []int64 `json:"cash"`
+	Rank2    []int64 `json:"rank2"`
 	// Totals is the entries' total payout of each sim (millionths).
 	Totals []int64 `json:"totals"`
+}
+
+// payoutShift splits payout sums into a high word and a low word below
+// 2^payoutShift. Each addition to a low word is below 2⁶² (one sim's payout,
+// at most 1e15 millionths, or another normalized low word), so the low word
+// stays below 2⁶³ until carryPayout normalizes it again: no overflow. The high
+// words count units of 2⁶² millionths (4.6e12): at most about 217 under the
+// schema bounds (1e6 sims × 1e15).
+const payoutShift = 62
+
+// carryPayout moves what exceeds the low word of entry e's payout sum into
+// its high word.
+func (a *Partial) carryPayout(e int) {
+	if lo := a.Payout[e]; lo>>payoutShift != 0 {
+		if a.PayoutHi == nil {
+			a.PayoutHi = make([]int64, len(a.Payout))
+		}
+		a.PayoutHi[e] += lo >> payoutShift
+		a.Payout[e] = lo & (1<<payoutShift - 1)
+	}
+}
+
+// payoutSum returns entry e's payout sum (millionths) as a float64: exactly
+// float64(Payout[e]) when the high word is 0.
+func (a *Partial) payoutSum(e int) float64 {
+	if a.PayoutHi == nil || a.PayoutHi[e] == 0 {
+		return float64(a.Payout[e])
+	}
+	return float64(a.PayoutHi[e])*(1<<payoutShift) + float64(a.Payout[e])
 }
 
 func newPartial(entries, start, end int) Partial {
@@ -47,13 +81,28 @@ func newPartial(entries, start, end int) Partial {
 
 func (a *Partial) add(b *Partial) {
 	for e := range a.Payout {
-		a.Payout[e] += b.Payout[e]
+		a.Payout[e] += b.Payout[e] & (1<<payoutShift - 1)
+		a.carryPayout(e)
+		if hi := b.Payout[e]>>payoutShift + b.hi(e); hi != 0 {
+			if a.PayoutHi == nil {
+				a.PayoutHi = make([]int64, len(a.Payout))
+			}
+			a.PayoutHi[e] += hi
+		}
 		a.Win[e] += b.Win[e]
 		a.Top1[e] += b.Top1[e]
 		a.Top10[e] += b.Top10[e]
 		a.Cash[e] += b.Cash[e]
 		a.Rank2[e] += b.Rank2[e]
 	}
+}
+
+// hi returns the high word of entry e's payout sum (0 when absent).
+func (a *Partial) hi(e int) int64 {
+	if a.PayoutHi == nil {
+		return 0
+	}
+	return a.PayoutHi[e]
 }
 
 // Simulate runs a contest-sim request (inline players) on this machine,
@@ -236,6 +285,7 @@ func (s *simState) settle(e, g, t int, acc *Partial) int64 {
 		pay = (num + int64(t)/2) / int64(t)
 	}
 	acc.Payout[e] += pay
+	acc.carryPayout(e)
 	if pay > 0 {
 		acc.Cash[e]++
 	}
@@ -349,10 +399,14 @@ func Merge(p *Prepared, partials []Partial) (*schema.ContestSimResult, error) {
 	}
 	sims := float64(p.Sims)
 	res := &schema.ContestSimResult{Sims: p.Sims, Warnings: p.Warnings, Entries: make([]schema.EntryResult, len(p.entries))}
-	var payoutSum int64
+	// The entries' payouts summed over entries and sims: wide words too
+	// (up to MaxContestSims × the prize pool, 1e22 millionths).
+	total := Partial{Payout: make([]int64, 1), PayoutHi: make([]int64, 1)}
 	for e := range p.entries {
-		mean := float64(sum.Payout[e]) / moneyScale / sims
-		payoutSum += sum.Payout[e]
+		mean := sum.payoutSum(e) / moneyScale / sims
+		total.Payout[0] += sum.Payout[e] // both below 2⁶² (normalized by add)
+		total.PayoutHi[0] += sum.hi(e)
+		total.carryPayout(0)
 		res.Entries[e] = schema.EntryResult{
 			Index:           e,
 			MeanPayout:      mean,
@@ -367,12 +421,12 @@ func Merge(p *Prepared, partials []Partial) (*schema.ContestSimResult, error) {
 		}
 	}
 	fees := p.fee * float64(len(p.entries))
-	mean := float64(payoutSum) / moneyScale / sims
+	mean := total.payoutSum(0) / moneyScale / sims
 	slices.Sort(totals)
 	res.Portfolio = schema.PortfolioResult{MeanPayout: mean, ROI: (mean - fees) / fees,
 		P05: quantile(totals, 0.05) / moneyScale, P95: quantile(totals, 0.95) / moneyScale}
 	res.Stats = schema.ContestSimStats{FieldSize: p.fieldSize, FieldGenerated: p.fieldGenerated,
-		UniqueLineups: len(p.weight), FieldMeanSalary: p.fieldMeanSalary}
+		UniqueLineups: len(p.weight), FieldMeanSalary: p.fieldMeanSalary, FieldMeanProjection: p.fieldMeanProjection}
 	return res, nil
 }
 

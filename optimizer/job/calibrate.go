@@ -111,7 +111,8 @@ func ResolveCalibration(ctx context.Context, c Calibrations, sport, ref string) 
 		return &schema.ValidationError{Errors: []schema.FieldError{{Field: "calibration_id", Reason: schema.ReasonInvalid, Message: msg}}}
 	}
 	if c == nil {
-		return nil, invalid("calibration_id " + ref + " cannot be resolved: this worker has no calibration cache")
+		return nil, invalid("calibration_id " + ref + " cannot be resolved here: there is no calibration cache " +
+			"(a local dfsopt run has none: run it with --server, or remove calibration_id)")
 	}
 	res, err := c.Resolve(ctx, sport, ref)
 	switch {

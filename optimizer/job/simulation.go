@@ -11,16 +11,12 @@ import (
 	"github.com/dfsopt/dfsopt/optimizer/simulate"
 )
 
-// MsgSlateIDUnsupported is the error message for requests naming a slate_id: no slate store
-// resolves slate ids yet, so players must be given inline.
-const MsgSlateIDUnsupported = "slate_id is not supported yet (no slate store): give the players inline"
-
 // inlineOnly adds a slate_id error to a document's own validation.
 func inlineOnly(err error, slateID string) error {
 	if err != nil || slateID == "" {
 		return err
 	}
-	return &schema.ValidationError{Errors: []schema.FieldError{{Field: "slate_id", Reason: schema.ReasonInvalid, Message: MsgSlateIDUnsupported}}}
+	return &schema.ValidationError{Errors: []schema.FieldError{{Field: "slate_id", Reason: schema.ReasonInvalid, Message: schema.MsgSlateIDUnsupported}}}
 }
 
 // The request documents as job kinds decode them: the schema documents,

@@ -1,17 +1,29 @@
 package outcome
 
 import (
+	"context"
+	"fmt"
 	"math"
 )
+
+// The correlation repair is cubic in the block size and iterative (Higham's
+// alternating projections, each one a Jacobi eigendecomposition), so every
+// routine here checks ctx once per row of work: a cancelled or timed-out job
+// stops within one row (O(n²) flops, well under a millisecond for the largest
+// block schema.MaxCorrelatedBlock allows) instead of running to the end.
 
 // Dense symmetric matrices here are n×n row-major []float64; triangular
 // factors are packed by rows: L[i][j] (j <= i) at i*(i+1)/2 + j.
 
 // cholesky returns the packed lower Cholesky factor of the symmetric matrix
-// a, or false when a is not (numerically) positive definite.
-func cholesky(a []float64, n int) ([]float64, bool) {
+// a, or false when a is not (numerically) positive definite. It returns
+// ctx.Err() when ctx is done before it finishes.
+func cholesky(ctx context.Context, a []float64, n int) ([]float64, bool, error) {
 	l := make([]float64, n*(n+1)/2)
 	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return nil, false, fmt.Errorf("cholesky: %w", err)
+		}
 		ri := i * (i + 1) / 2
 		for j := 0; j <= i; j++ {
 			rj := j * (j + 1) / 2
@@ -21,7 +33,7 @@ func cholesky(a []float64, n int) ([]float64, bool) {
 			}
 			if i == j {
 				if s <= 1e-12 {
-					return nil, false
+					return nil, false, nil
 				}
 				l[ri+i] = math.Sqrt(s)
 			} else {
@@ -29,13 +41,15 @@ func cholesky(a []float64, n int) ([]float64, bool) {
 			}
 		}
 	}
-	return l, true
+	return l, true, nil
 }
 
 // symEigen returns the eigenvalues and eigenvectors (columns of v, row-major
 // n×n) of the symmetric matrix a, by cyclic Jacobi rotations. a is not
-// modified. Fine for the block sizes of a slate (one game, tens of players).
-func symEigen(a []float64, n int) (vals, v []float64) {
+// modified. Fine for the block sizes of a slate (one game, tens of players);
+// a sweep costs about 6n³ flops, so ctx is checked before every row p of a
+// sweep and ctx.Err() returned when it is done.
+func symEigen(ctx context.Context, a []float64, n int) (vals, v []float64, err error) {
 	m := make([]float64, len(a))
 	copy(m, a)
 	v = make([]float64, n*n)
@@ -53,6 +67,9 @@ func symEigen(a []float64, n int) (vals, v []float64) {
 			break
 		}
 		for p := range n {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, fmt.Errorf("eigen sweep %d: %w", sweep, err)
+			}
 			for q := p + 1; q < n; q++ {
 				apq := m[p*n+q]
 				if math.Abs(apq) < 1e-300 {
@@ -85,15 +102,21 @@ func symEigen(a []float64, n int) (vals, v []float64) {
 	for i := range n {
 		vals[i] = m[i*n+i]
 	}
-	return vals, v
+	return vals, v, nil
 }
 
 // psdProject returns the projection of the symmetric a onto the matrices
-// whose eigenvalues are at least floor (clipping the spectrum).
-func psdProject(a []float64, n int, floor float64) []float64 {
-	vals, v := symEigen(a, n)
+// whose eigenvalues are at least floor (clipping the spectrum), or ctx.Err().
+func psdProject(ctx context.Context, a []float64, n int, floor float64) ([]float64, error) {
+	vals, v, err := symEigen(ctx, a, n)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]float64, n*n)
 	for k := range n {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("psd projection: %w", err)
+		}
 		lam := max(vals[k], floor)
 		if lam == 0 {
 			continue
@@ -115,7 +138,7 @@ func psdProject(a []float64, n int, floor float64) []float64 {
 			out[i*n+j], out[j*n+i] = x, x
 		}
 	}
-	return out
+	return out, nil
 }
 
 // nearestCorrelation returns a positive definite correlation matrix close to
@@ -123,7 +146,9 @@ func psdProject(a []float64, n int, floor float64) []float64 {
 // with Dykstra's correction (Higham 2002, "Computing the nearest correlation
 // matrix", IMA J. Numer. Anal. 22), then eigenvalues clipped at minEig and
 // the diagonal rescaled to 1 so that the Cholesky factorisation succeeds.
-func nearestCorrelation(a []float64, n int, minEig float64) []float64 {
+// Every iteration (and every row inside it) checks ctx: it returns ctx.Err()
+// wrapped when ctx is done first.
+func nearestCorrelation(ctx context.Context, a []float64, n int, minEig float64) ([]float64, error) {
 	y := make([]float64, len(a))
 	copy(y, a)
 	ds := make([]float64, len(a))
@@ -132,7 +157,10 @@ func nearestCorrelation(a []float64, n int, minEig float64) []float64 {
 		for i := range r {
 			r[i] = y[i] - ds[i]
 		}
-		x := psdProject(r, n, 0)
+		x, err := psdProject(ctx, r, n, 0)
+		if err != nil {
+			return nil, fmt.Errorf("nearest correlation iteration %d: %w", iter, err)
+		}
 		for i := range ds {
 			ds[i] = x[i] - r[i]
 		}
@@ -151,7 +179,10 @@ func nearestCorrelation(a []float64, n int, minEig float64) []float64 {
 		}
 	}
 	// Strict positive definiteness: clip and restore the unit diagonal.
-	z := psdProject(y, n, minEig)
+	z, err := psdProject(ctx, y, n, minEig)
+	if err != nil {
+		return nil, fmt.Errorf("nearest correlation: %w", err)
+	}
 	d := make([]float64, n)
 	for i := range n {
 		d[i] = 1 / math.Sqrt(z[i*n+i])
@@ -162,5 +193,5 @@ func nearestCorrelation(a []float64, n int, minEig float64) []float64 {
 		}
 		z[i*n+i] = 1
 	}
-	return z
+	return z, nil
 }

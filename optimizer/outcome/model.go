@@ -280,6 +280,11 @@ func (m *Model) buildCorrelation(ctx context.Context, players []slate.Player, cf
 		}
 		ps := games[g]
 		for x := 0; x < len(ps); x++ {
+			if x%64 == 63 { // a game of hundreds of players: O(n²) lookups
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
 			for y := x + 1; y < len(ps); y++ {
 				if r := t.rho(players, pos, ps[x], ps[y]); r != 0 {
 					edges = append(edges, edge{ps[x], ps[y], r})
@@ -342,9 +347,15 @@ func (m *Model) buildCorrelation(ctx context.Context, players []slate.Player, cf
 		}
 		b := &m.blocks[bi]
 		n := len(b.idx)
-		l, ok := cholesky(b.corr, n)
+		l, ok, err := cholesky(ctx, b.corr, n)
+		if err != nil {
+			return fmt.Errorf("outcome: correlation block of %d players: %w", n, err)
+		}
 		if !ok {
-			fixed := nearestCorrelation(b.corr, n, 1e-6)
+			fixed, err := nearestCorrelation(ctx, b.corr, n, 1e-6)
+			if err != nil {
+				return fmt.Errorf("outcome: repair correlation block of %d players: %w", n, err)
+			}
 			worst := 0.0
 			for k := range fixed {
 				worst = max(worst, math.Abs(fixed[k]-b.corr[k]))
@@ -352,7 +363,10 @@ func (m *Model) buildCorrelation(ctx context.Context, players []slate.Player, cf
 			b.corr = fixed
 			m.Repaired++
 			m.MaxRepair = max(m.MaxRepair, worst)
-			l, ok = cholesky(b.corr, n)
+			l, ok, err = cholesky(ctx, b.corr, n)
+			if err != nil {
+				return fmt.Errorf("outcome: correlation block of %d players: %w", n, err)
+			}
 			if !ok {
 				return fmt.Errorf("outcome: correlation block of %d players could not be repaired", n)
 			}
@@ -367,8 +381,9 @@ func (m *Model) buildCorrelation(ctx context.Context, players []slate.Player, cf
 
 // Subset returns the model of the players keep (indices into m, in the
 // order given): the same marginals and the same joint distribution of those
-// players (principal sub-blocks of the correlation matrices).
-func (m *Model) Subset(keep []int) *Model {
+// players (principal sub-blocks of the correlation matrices). Refactoring
+// the sub-blocks checks ctx and returns ctx.Err() when it is done first.
+func (m *Model) Subset(ctx context.Context, keep []int) (*Model, error) {
 	newIdx := make(map[int32]int32, len(keep))
 	s := &Model{Marginals: make([]Marginal, len(keep)), Warnings: m.Warnings, Repaired: m.Repaired, MaxRepair: m.MaxRepair}
 	for k, i := range keep {
@@ -402,14 +417,23 @@ func (m *Model) Subset(keep []int) *Model {
 				nb.corr[x*k+y] = b.corr[sx*n+sy]
 			}
 		}
-		l, ok := cholesky(nb.corr, k)
+		l, ok, err := cholesky(ctx, nb.corr, k)
+		if err != nil {
+			return nil, fmt.Errorf("outcome: subset block of %d players: %w", k, err)
+		}
 		if !ok { // principal submatrix of a PD matrix: cannot happen
-			l, _ = cholesky(nearestCorrelation(nb.corr, k, 1e-6), k)
+			fixed, err := nearestCorrelation(ctx, nb.corr, k, 1e-6)
+			if err != nil {
+				return nil, fmt.Errorf("outcome: repair subset block of %d players: %w", k, err)
+			}
+			if l, _, err = cholesky(ctx, fixed, k); err != nil {
+				return nil, fmt.Errorf("outcome: subset block of %d players: %w", k, err)
+			}
 		}
 		nb.chol = l
 		s.blocks = append(s.blocks, nb)
 	}
-	return s
+	return s, nil
 }
 
 // Correlation returns the model's correlation of players i and j (after

@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -146,13 +147,16 @@ func TestFromPercentiles(t *testing.T) {
 func TestNearestCorrelation(t *testing.T) {
 	a := []float64{2, -1, 0, 0, -1, 2, -1, 0, 0, -1, 2, -1, 0, 0, -1, 2}
 	want := []float64{1, -0.8084, 0.1916, 0.1068, -0.8084, 1, -0.6562, 0.1916, 0.1916, -0.6562, 1, -0.8084, 0.1068, 0.1916, -0.8084, 1}
-	got := nearestCorrelation(a, 4, 1e-9)
+	got, err := nearestCorrelation(context.Background(), a, 4, 1e-9)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > 2e-4 {
 			t.Fatalf("nearest correlation[%d] = %.4f, want %.4f\n%v", i, got[i], want[i], got)
 		}
 	}
-	if _, ok := cholesky(got, 4); !ok {
+	if _, ok, err := cholesky(context.Background(), got, 4); err != nil || !ok {
 		t.Fatal("repaired matrix is not positive definite")
 	}
 }
@@ -320,8 +324,9 @@ func TestSimulateRequest(t *testing.T) {
 	if !slices.Equal(again.DefaultStdDev, []string{"b"}) {
 		t.Fatalf("after re-encoding default_stddev = %v", again.DefaultStdDev)
 	}
-	var calls int64
+	var calls atomic.Int64
 	res, err := SimulateWithOptimal(context.Background(), &req, nil, func(ctx context.Context, pts []float64) ([]int, error) {
+		calls.Add(1)
 		if pts[0] != 22.4 {
 			return nil, fmt.Errorf("stddev 0 player scored %g", pts[0])
 		}
@@ -330,9 +335,12 @@ func TestSimulateRequest(t *testing.T) {
 		}
 		return []int{0, 2}, nil
 	})
-	_ = calls
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The optimizer hook runs exactly once per simulated outcome.
+	if got := calls.Load(); got != int64(req.Sims) {
+		t.Errorf("optimal called %d times, want once per sim (%d)", got, req.Sims)
 	}
 	a := res.Players[0]
 	if a.Mean != 22.4 || a.StdDev != 0 || a.P10 != 22.4 || a.P99 != 22.4 || a.Distribution != "constant" {

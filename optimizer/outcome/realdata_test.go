@@ -24,7 +24,7 @@ func TestRealFloorCeilingCoverage(t *testing.T) {
 	const file = "../../../shared/data/slates/dk-nfl-2019-09-08/projections_with_actuals.csv"
 	f, err := os.Open(file)
 	if err != nil {
-		t.Skipf("SKIPPING real-data test: %v", err)
+		skipWithoutData(t, "%v", err)
 	}
 	defer f.Close()
 	proj, err := sitecsv.ReadProjections(f)
@@ -105,7 +105,7 @@ func TestRealFloorCeilingCoverage(t *testing.T) {
 func TestRealDefaultsCoverage(t *testing.T) {
 	f, err := os.Open("../../../shared/data/history/nfl_weekly_projections_vs_actuals.csv")
 	if err != nil {
-		t.Skipf("SKIPPING real-data test: %v", err)
+		skipWithoutData(t, "%v", err)
 	}
 	defer f.Close()
 	recs, err := csv.NewReader(f).ReadAll()
@@ -159,4 +159,15 @@ func TestRealDefaultsCoverage(t *testing.T) {
 			t.Errorf("%s defaults miscalibrated: coverage %.3f, below median %.3f", pos, cov, below)
 		}
 	}
+}
+
+// skipWithoutData skips a real-data test whose files in ../shared/data are
+// missing, except on CI (CI=true), where the data must be present and the
+// test fails instead of passing silently.
+func skipWithoutData(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true but the real data is missing: "+format, args...)
+	}
+	t.Skipf("SKIPPING real-data test: "+format, args...)
 }

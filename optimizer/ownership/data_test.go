@@ -31,7 +31,7 @@ func sharedSlates(t *testing.T) string {
 	}
 	dir = filepath.Join(dir, "slates")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("SKIPPING: shared data folder %s not found (set DFSOPT_SHARED_DATA); the fit is not re-checked against the raw data", dir)
+		skipWithoutData(t, "shared data folder %s not found (set DFSOPT_SHARED_DATA); the fit is not re-checked against the raw data", dir)
 	}
 	return dir
 }
@@ -466,7 +466,7 @@ func TestStandingsSlotTotals(t *testing.T) {
 	dir := filepath.Join(sharedSlates(t), "dk-nfl-contest-standings")
 	files, err := filepath.Glob(filepath.Join(dir, "contest-standings-*.csv"))
 	if err != nil || len(files) == 0 {
-		t.Skipf("SKIPPING: no standings in %s", dir)
+		skipWithoutData(t, "no standings in %s", dir)
 	}
 	for _, path := range files {
 		drafted, pos, flexPos := standingsOwnership(t, path, []string{"QB", "RB", "WR", "TE", "FLEX", "DST"}, map[string]bool{"FLEX": true})
@@ -566,4 +566,15 @@ func TestAgreementWithVendorWeek7(t *testing.T) {
 	if m.N < 100 || m.Spearman < 0.3 {
 		t.Errorf("agreement with the vendor projection implausibly low: %+v", m)
 	}
+}
+
+// skipWithoutData skips a real-data test whose files in ../shared/data are
+// missing, except on CI (CI=true), where the data must be present and the
+// test fails instead of passing silently.
+func skipWithoutData(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true but the real data is missing: "+format, args...)
+	}
+	t.Skipf("SKIPPING real-data test: "+format, args...)
 }

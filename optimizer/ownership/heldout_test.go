@@ -198,3 +198,50 @@ func TestHeldOutError(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldOutDocumentedFigures pins the leave-one-slate-out figures quoted
+// in CoefficientsFor's doc comment and the README (ownership section): the
+// held-out model's MAE and Spearman on each slate. They are computed from
+// the committed testdata fixtures (always present), so any change to the
+// features, the fit or the normalization that moves them fails here and the
+// documents must be updated with it. Tolerance: one unit of the last quoted
+// digit (0.01 pp for MAE, 0.001 for Spearman); the figures are quoted
+// rounded to those digits.
+func TestHeldOutDocumentedFigures(t *testing.T) {
+	const (
+		predictor = "model, held out (fit on the other slates)"
+		tolMAE    = 0.01
+		tolRho    = 0.001
+	)
+	want := []struct {
+		slate         string
+		players       int
+		mae, spearman float64
+	}{
+		{"dk-nfl-2019-09-08", 241, 2.34, 0.876},
+		{"dk-nba-2025-01-12", 138, 2.20, 0.919},
+	}
+	rows := heldOut(t, loadFixtures(t))
+	for _, w := range want {
+		t.Run(w.slate, func(t *testing.T) {
+			i := slices.IndexFunc(rows, func(r heldOutRow) bool { return r.slate == w.slate && r.predictor == predictor })
+			if i < 0 {
+				t.Fatalf("no held-out row for %s", w.slate)
+			}
+			m := rows[i].m
+			t.Logf("%s: %d players, MAE %.4f pp, Spearman %.4f", w.slate, m.N, m.MAE, m.Spearman)
+			if m.N != w.players {
+				t.Errorf("%d players compared, documented %d", m.N, w.players)
+			}
+			if math.Abs(m.MAE-w.mae) > tolMAE {
+				t.Errorf("MAE %.4f pp, documented %.2f (±%.2f)", m.MAE, w.mae, tolMAE)
+			}
+			if math.Abs(m.Spearman-w.spearman) > tolRho {
+				t.Errorf("Spearman %.4f, documented %.3f (±%.3f)", m.Spearman, w.spearman, tolRho)
+			}
+		})
+	}
+	if len(rows) != 5*len(want) {
+		t.Errorf("the evaluation covers %d slates, the documents say %d", len(rows)/5, len(want))
+	}
+}

@@ -127,20 +127,26 @@ func selectPortfolio(ctx context.Context, req *schema.PortfolioRequest, progress
 
 	// Simulate the candidates against the field.
 	simStart := time.Now()
-	creq := &schema.ContestSimRequest{Site: req.Site, Sport: req.Sport, Mode: req.Mode, Players: req.Players,
-		Entries: cands, Field: req.Field,
-		Contest: schema.ContestSpec{EntryFee: req.Contest.EntryFee, Payouts: req.Contest.Payouts},
-		Sims:    req.SimCount(), Seed: req.Seed, OutcomeModel: req.OutcomeModel, Correlation: req.Correlation,
-		CalibrationID: req.CalibrationID, DefaultStdDev: req.DefaultStdDev}
-	if len(req.Field.Lineups) == 0 {
-		creq.Field.Size = req.FieldCount()
-	}
-	prep, err := contest.PrepareWith(ctx, creq, opts)
+	cfg, notes, err := contest.OutcomeConfig(sport, req.OutcomeModel, req.Correlation, req.DefaultStdDev, req.CalibrationID, opts.Calibration)
 	if err != nil {
-		return nil, renameErrors(err)
+		return nil, err
+	}
+	// Every candidate is entered: the candidates' standings against the
+	// field are what the selection needs.
+	problem := &contest.Problem{Rules: rules, Players: req.Players, Entries: cands, EntriesField: "candidates.lineups",
+		FieldLineups: req.Field.Lineups, EntryFee: req.Contest.EntryFee, Payouts: req.Contest.Payouts,
+		Sims: req.SimCount(), Seed: req.Seed, Outcome: cfg, Notes: notes}
+	if len(req.Field.Lineups) == 0 {
+		problem.FieldSize = req.FieldCount()
+	}
+	prep, err := contest.PrepareProblem(ctx, problem)
+	if err != nil {
+		return nil, err
 	}
 	for _, w := range prep.Warnings {
-		if !strings.Contains(w, "contest.size") && !strings.Contains(w, "beyond the") {
+		// The payout table is checked against the contest of the chosen
+		// entries, not of every candidate.
+		if !strings.Contains(w, "beyond the") {
 			res.Warnings = append(res.Warnings, w)
 		}
 	}
@@ -187,24 +193,6 @@ func selectPortfolio(ctx context.Context, req *schema.PortfolioRequest, progress
 	res.Candidates = len(cands)
 	res.Sims = prep.Sims
 	return res, nil
-}
-
-// renameErrors maps the contest request's field names back to the
-// portfolio request's ("entries" are the candidates).
-func renameErrors(err error) error {
-	ve, ok := err.(*schema.ValidationError)
-	if !ok {
-		return err
-	}
-	out := &schema.ValidationError{Errors: slices.Clone(ve.Errors)}
-	for i := range out.Errors {
-		e := &out.Errors[i]
-		if rest, ok := strings.CutPrefix(e.Field, "entries"); ok {
-			e.Field = "candidates.lineups" + rest
-			e.Message = strings.ReplaceAll(e.Message, "entries", "candidates.lineups")
-		}
-	}
-	return out
 }
 
 // positional reports whether slot order matters (multiplier slots).

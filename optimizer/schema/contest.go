@@ -10,10 +10,32 @@ import (
 
 // Limits of the contest-sim request.
 const (
-	MaxContestSims    = 1_000_000
+	// MaxContestSims caps ContestSimRequest.Sims.
+	MaxContestSims = 1_000_000
+	// MaxContestEntries caps the user's entries.
 	MaxContestEntries = 10_000
-	MaxFieldSize      = 2_000_000
-	MaxPayoutRanges   = 10_000
+	// MaxFieldSize caps the field (given or generated).
+	MaxFieldSize = 2_000_000
+	// MaxPayoutRanges caps the rows of contest.payouts.
+	MaxPayoutRanges = 10_000
+	// MaxContestPlaces is the last place a payout range may name (the
+	// largest contest: the whole field plus every entry).
+	MaxContestPlaces = MaxFieldSize + MaxContestEntries
+	// MaxPrize caps contest.payouts[i].prize, per place, in the contest's
+	// currency units (the largest DFS first prizes are a few million).
+	MaxPrize = 1e9
+	// MaxPrizePool caps the prize pool: the sum over the payout ranges of
+	// prize × places in the range.
+	MaxPrizePool = 1e10
+	// MaxEntryFee caps contest.entry_fee.
+	//
+	// With these bounds the contest simulation's money arithmetic cannot
+	// overflow: amounts are int64 millionths, so a place pays at most 1e15
+	// and the prefix sums of the payout table and an entry set's payout in
+	// one sim are at most 1e16 (int64 holds 9.2e18); the per-entry sums
+	// over up to MaxContestSims sims (up to 1e21) are carried into a high
+	// word (see contest.Partial).
+	MaxEntryFee = 1e6
 )
 
 // FieldSpec is the rest of the contest: explicit lineups (the whole field),
@@ -152,6 +174,7 @@ func (r *ContestSimRequest) Validate() error {
 	r.Contest.validate(&l, len(r.Entries)+r.FieldCount())
 	r.OutcomeModel.validate(&l)
 	r.Correlation.validate(&l, ids)
+	validateCorrelatedBlock(&l, r.Players, &r.Correlation, r.DefaultStdDev, r.CalibrationID != "")
 	validateDefaultStdDev(&l, r.DefaultStdDev, ids)
 	validateFloorCeiling(&l, r.Players)
 	r.JobOptions.validate(&l)
@@ -186,12 +209,12 @@ func validateLineups(l *errorList, name string, lineups [][]string, size int, id
 }
 
 func (c *ContestSpec) validate(l *errorList, lineups int) {
-	if !finite(c.EntryFee) || c.EntryFee <= 0 {
-		l.add("contest.entry_fee", ReasonOutOfRange, "contest.entry_fee must be > 0")
+	if !finite(c.EntryFee) || c.EntryFee <= 0 || c.EntryFee > MaxEntryFee {
+		l.add("contest.entry_fee", ReasonOutOfRange, "contest.entry_fee must be > 0 and at most %g", float64(MaxEntryFee))
 	}
 	size := c.Size
-	if size < 0 || size > MaxFieldSize+MaxContestEntries {
-		l.add("contest.size", ReasonOutOfRange, "contest.size must be between 2 and %d", MaxFieldSize+MaxContestEntries)
+	if size < 0 || size > MaxContestPlaces {
+		l.add("contest.size", ReasonOutOfRange, "contest.size must be between 2 and %d", MaxContestPlaces)
 	}
 	if size == 0 {
 		size = lineups
@@ -204,19 +227,32 @@ func (c *ContestSpec) validate(l *errorList, lineups int) {
 	}
 	type span struct{ a, b, i int }
 	var spans []span
+	pool, poolOK := 0.0, true
 	for i, p := range c.Payouts {
 		f := fmt.Sprintf("contest.payouts[%d]", i)
 		if p.Places[0] < 1 || p.Places[1] < p.Places[0] {
 			l.add(f+".places", ReasonInvalid, "%s.places must be [first, last] with 1 <= first <= last", f)
+			poolOK = false
 			continue
 		}
-		if !finite(p.Prize) || p.Prize < 0 {
-			l.add(f+".prize", ReasonOutOfRange, "%s.prize must be >= 0", f)
+		if p.Places[1] > MaxContestPlaces {
+			l.add(f+".places", ReasonOutOfRange, "%s.places must be at most %d", f, MaxContestPlaces)
+			poolOK = false
+			continue
+		}
+		if !finite(p.Prize) || p.Prize < 0 || p.Prize > MaxPrize {
+			l.add(f+".prize", ReasonOutOfRange, "%s.prize must be between 0 and %g per place", f, float64(MaxPrize))
+			poolOK = false
+		} else {
+			pool += p.Prize * float64(p.Places[1]-p.Places[0]+1)
 		}
 		if size > 0 && p.Places[1] > size {
 			l.add(f+".places", ReasonOutOfRange, "%s pays places beyond the contest size %d", f, size)
 		}
 		spans = append(spans, span{p.Places[0], p.Places[1], i})
+	}
+	if poolOK && pool > MaxPrizePool {
+		l.add("contest.payouts", ReasonOutOfRange, "contest.payouts pay %g in total; the prize pool may be at most %g", pool, float64(MaxPrizePool))
 	}
 	sort.Slice(spans, func(x, y int) bool { return spans[x].a < spans[y].a })
 	for k := 1; k < len(spans); k++ {
@@ -276,4 +312,8 @@ type ContestSimStats struct {
 	UniqueLineups int `json:"unique_lineups"`
 	// FieldMeanSalary is the mean salary of the field lineups.
 	FieldMeanSalary float64 `json:"field_mean_salary"`
+	// FieldMeanProjection is the mean projected points of the field
+	// lineups (slot multipliers applied): the field's strength beside the
+	// entries' projections.
+	FieldMeanProjection float64 `json:"field_mean_projection"`
 }

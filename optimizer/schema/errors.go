@@ -23,7 +23,15 @@ const (
 	ReasonDuplicate  = "duplicate"
 	ReasonConflict   = "conflict"
 	ReasonNotFound   = "not_found"
+	// ReasonTooMany closes a list cut at MaxFieldErrors; its message says
+	// how many problems were left out.
+	ReasonTooMany = "too_many_errors"
 )
+
+// MaxFieldErrors is the most field errors a ValidationError lists; a
+// document with more problems (a whole slate posted under the wrong sport)
+// gets the first MaxFieldErrors and a ReasonTooMany entry counting the rest.
+const MaxFieldErrors = 100
 
 // FieldError is one problem with one field of a document.
 type FieldError struct {
@@ -37,6 +45,11 @@ type FieldError struct {
 type ValidationError struct {
 	Errors []FieldError
 }
+
+// JobCode is the job failure code of a request that fails validation:
+// "invalid_request". The service maps job failures through a
+// JobCode() string interface that every compute error implements.
+func (e *ValidationError) JobCode() string { return "invalid_request" }
 
 // Error returns the first problem's message, and how many more there are.
 func (e *ValidationError) Error() string {
@@ -54,10 +67,18 @@ func (e *ValidationError) Error() string {
 	return msg
 }
 
-// errorList accumulates field errors during validation.
-type errorList struct{ errs []FieldError }
+// errorList accumulates field errors during validation, keeping the first
+// MaxFieldErrors and counting the rest.
+type errorList struct {
+	errs []FieldError
+	more int
+}
 
 func (l *errorList) add(field, reason, format string, args ...any) {
+	if len(l.errs) >= MaxFieldErrors {
+		l.more++
+		return
+	}
 	l.errs = append(l.errs, FieldError{Field: field, Reason: reason, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -65,7 +86,11 @@ func (l *errorList) err() error {
 	if len(l.errs) == 0 {
 		return nil
 	}
-	return &ValidationError{Errors: l.errs}
+	errs := l.errs
+	if l.more > 0 {
+		errs = append(errs, FieldError{Reason: ReasonTooMany, Message: fmt.Sprintf("%d more problems not listed", l.more)})
+	}
+	return &ValidationError{Errors: errs}
 }
 
 // Decode reads one JSON document into v, rejecting unknown fields and
@@ -118,6 +143,3 @@ func orBody(field string) string {
 	}
 	return field
 }
-
-// JobCode is the failure code of a job whose request is invalid.
-func (e *ValidationError) JobCode() string { return "invalid_request" }

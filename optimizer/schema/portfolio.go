@@ -245,6 +245,7 @@ func (r *PortfolioRequest) Validate() error {
 	}
 	r.OutcomeModel.validate(&l)
 	r.Correlation.validate(&l, ids)
+	validateCorrelatedBlock(&l, r.Players, &r.Correlation, r.DefaultStdDev, r.CalibrationID != "")
 	validateDefaultStdDev(&l, r.DefaultStdDev, ids)
 	validateFloorCeiling(&l, r.Players)
 	r.JobOptions.validate(&l)

@@ -19,6 +19,22 @@ const (
 	// sim is one exact lineup optimization (about 1.4 ms on a 209-player
 	// NBA main slate on 2 cores, so 70 s at the cap).
 	MaxSimOptimalSims = 50_000
+	// MaxCorrelatedBlock caps the players simulated jointly in one
+	// correlated block: the varying players of one game, with the games
+	// that correlation.pairs link across merged into one block (see
+	// correlatedBlock). The block's correlation matrix may need a repair
+	// (Higham's nearest correlation: up to 200 Jacobi eigendecompositions,
+	// cubic in the block size). Measured on 2 shared cores
+	// (BenchmarkRepairLargestBlock in optimizer/outcome): at 150 players
+	// the worst relation-driven matrix we know repairs in 0.54 CPU-s and a
+	// dense adversarial one (all 11,175 pairs given explicitly, random
+	// sign) in 4.8 CPU-s; in wall time on a quiet machine 100 players took
+	// 0.08 s / 1.0 s, 200 players 2.8 s / 12 s and 300 players 15 s / 66 s.
+	// 150 keeps the realistic case well under a second and the adversarial
+	// one a few seconds, far inside the job timeouts (and the repair stops
+	// on cancel). The largest real game in the shared slates has 129
+	// players (MLB; most of them projected 0), an NFL showdown 65.
+	MaxCorrelatedBlock = 150
 )
 
 // Outcome distributions accepted by OutcomeModel.Distribution.
@@ -131,6 +147,91 @@ func (c *CorrelationOptions) validate(l *errorList, ids map[string]bool) {
 			}
 		}
 	}
+}
+
+// correlatedBlock returns an upper bound of the largest block of players
+// the outcome model samples jointly, and the field to blame when it is too
+// large ("players", or "correlation.pairs" when explicit pairs join games).
+// With correlation disabled every player is sampled alone (0). Otherwise
+// the varying players of a game form one block (the model may split it
+// further when some relations are 0), and a pair across two games merges
+// their blocks. A player varies when its stddev is positive, when it has a
+// floor and a ceiling, when it takes the default spread (listed in
+// defaultSD with a positive projection), or, with a calibration, always
+// (calibrated spreads do not depend on the request). Pairs naming unknown
+// players are ignored here (validation reports them).
+func correlatedBlock(players []slate.Player, corr *CorrelationOptions, defaultSD []string, calibrated bool) (size int, field, game string) {
+	if !corr.IsEnabled() || len(players) == 0 {
+		return 0, "", ""
+	}
+	def := make(map[string]bool, len(defaultSD))
+	for _, id := range defaultSD {
+		def[id] = true
+	}
+	gameOf := make(map[string]string, len(players))
+	count := map[string]int{}
+	for i := range players {
+		p := &players[i]
+		g := p.GameKey()
+		gameOf[p.ID] = g
+		if calibrated || p.StdDev > 0 || (p.Floor != nil && p.Ceiling != nil) || (def[p.ID] && p.Projection > 0) {
+			count[g]++
+		}
+	}
+	// Games linked by explicit pairs merge (union-find over game keys).
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(g string) string {
+		for {
+			p, ok := parent[g]
+			if !ok || p == g {
+				return g
+			}
+			parent[g] = parent[p]
+			g = p
+		}
+	}
+	linked := false
+	for _, pr := range corr.Pairs {
+		ga, okA := gameOf[pr.A]
+		gb, okB := gameOf[pr.B]
+		if !okA || !okB || pr.Rho == 0 {
+			continue
+		}
+		if ra, rb := find(ga), find(gb); ra != rb {
+			parent[max(ra, rb)] = min(ra, rb)
+			linked = true
+		}
+	}
+	total := map[string]int{}
+	for g, n := range count {
+		total[find(g)] += n
+	}
+	for g, n := range total {
+		if n > size || (n == size && g < game) {
+			size, game = n, g
+		}
+	}
+	field = "players"
+	if linked && count[game] != size {
+		field = "correlation.pairs"
+	}
+	return size, field, game
+}
+
+// validateCorrelatedBlock refuses requests whose largest correlated block
+// exceeds MaxCorrelatedBlock.
+func validateCorrelatedBlock(l *errorList, players []slate.Player, corr *CorrelationOptions, defaultSD []string, calibrated bool) {
+	n, field, game := correlatedBlock(players, corr, defaultSD, calibrated)
+	if n <= MaxCorrelatedBlock {
+		return
+	}
+	reason := fmt.Sprintf("game %s has %d varying players", game, n)
+	if field == "correlation.pairs" {
+		reason = fmt.Sprintf("correlation.pairs join games into a block of %d varying players (from game %s)", n, game)
+	}
+	l.add(field, ReasonOutOfRange, "%s sampled jointly; at most %d players may be correlated in one block "+
+		"(split the slate, give fewer players stddev > 0, or set correlation.enabled false)", reason, MaxCorrelatedBlock)
 }
 
 // SimulateRequest is the simulate request document: per-player outcome
@@ -301,6 +402,7 @@ func (r *SimulateRequest) Validate() error {
 	r.OutcomeModel.validate(&l)
 	ids := playerIDs(r.Players)
 	r.Correlation.validate(&l, ids)
+	validateCorrelatedBlock(&l, r.Players, &r.Correlation, r.DefaultStdDev, r.CalibrationID != "")
 	validateDefaultStdDev(&l, r.DefaultStdDev, ids)
 	validateFloorCeiling(&l, r.Players)
 	r.JobOptions.validate(&l)

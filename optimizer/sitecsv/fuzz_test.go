@@ -134,6 +134,20 @@ func FuzzMergeProjections(f *testing.F) {
 				t.Fatalf("merged players invalid: %v", err)
 			}
 		}
+		// The same files through BuildOptimizeRequest: the coverage counts
+		// the unprojected players of the range, and the site average stands
+		// in exactly for the kept unprojected players.
+		_, brep, err := BuildOptimizeRequest(bytes.NewReader(b), bytes.NewReader(data), RequestOptions{KeepSiteProjection: true})
+		if err != nil {
+			return // e.g. every player dropped
+		}
+		c := brep.Coverage
+		if c == nil || c.Projected > c.InRange || len(c.Missing) != c.InRange-c.Projected || c.InRange > len(s.Players) {
+			t.Fatalf("coverage %+v", c)
+		}
+		if len(brep.SiteAverage) != len(brep.Merge.NoProjection)-countUnprojectedDropped(brep.Merge) {
+			t.Fatalf("%d on the site average, %d unprojected", len(brep.SiteAverage), len(brep.Merge.NoProjection))
+		}
 	})
 }
 
@@ -220,4 +234,57 @@ func FuzzNormalizeName(f *testing.F) {
 		_ = aliasName(n)
 		_ = initialKey(n)
 	})
+}
+
+// FuzzProjectionCoverage reads a salary file and measures the coverage of
+// a projections file projecting every other player: the counts must add
+// up and the range must stay within the roster depth.
+func FuzzProjectionCoverage(f *testing.F) {
+	seed(f, []string{"dk-nfl-status-synthetic.csv", "dk-nfl-showdown-IND@HOU.csv", "fd-nfl-single-game.csv", "fd-nfl-old-format-head.csv"},
+		[]string{"dk-*/DKSalaries*.csv"})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ReadSalaries(bytes.NewReader(data), "", ImportOptions{})
+		if err != nil || s.Sport == "" {
+			return
+		}
+		rules, err := slate.RulesFor(s.Site, s.Sport, s.Mode)
+		if err != nil {
+			return
+		}
+		projected := map[string]bool{}
+		for i := range s.Players {
+			projected[s.Players[i].ID] = i%2 == 0
+		}
+		c := ProjectionCoverage(rules, s.Players, projected)
+		depth := 0
+		for _, d := range c.Depth {
+			depth += d
+		}
+		if c.Projected > c.InRange || c.InRange > len(s.Players) || c.InRange > depth || len(c.Missing) != c.InRange-c.Projected {
+			t.Fatalf("coverage does not add up: %+v (%d players, depth %d)", c, len(s.Players), depth)
+		}
+		if sh := c.Share(); sh < 0 || sh > 1 {
+			t.Fatalf("share %g", sh)
+		}
+		for i := 1; i < len(c.Missing); i++ {
+			if c.Missing[i].Salary > c.Missing[i-1].Salary {
+				t.Fatalf("missing not by salary: %+v", c.Missing)
+			}
+		}
+	})
+}
+
+// countUnprojectedDropped counts the dropped players no row projected.
+func countUnprojectedDropped(r *MergeReport) int {
+	unprojected := map[string]bool{}
+	for _, p := range r.NoProjection {
+		unprojected[p.ID] = true
+	}
+	n := 0
+	for _, d := range r.Dropped {
+		if unprojected[d.ID] {
+			n++
+		}
+	}
+	return n
 }

@@ -16,10 +16,14 @@ import (
 const realData = "../../../shared/data/slates"
 
 // realFile returns the path of a real data file, skipping the test loudly
-// when the shared data folder is not there.
+// when the shared data folder is not there (failing instead when CI is
+// "true": CI always has it).
 func realFile(t testing.TB, rel string) string {
 	t.Helper()
 	if _, err := os.Stat(realData); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("real data %s missing in CI: %v", realData, err)
+		}
 		t.Skipf("SKIPPING real-data test: %s not found (%v); the testdata/ fixtures still run", realData, err)
 	}
 	p := filepath.Join(realData, rel)

@@ -44,11 +44,20 @@ type BuildReport struct {
 	Merge *MergeReport `json:"merge,omitempty"`
 	// Dropped lists the players removed (also in Merge.Dropped when merged).
 	Dropped []DroppedPlayer `json:"dropped,omitempty"`
+	// Coverage measures the projections file against the slate's
+	// optimal-value range (nil without a projections file, or for a
+	// site/sport/mode without roster rules). See ProjectionCoverage.
+	Coverage *Coverage `json:"coverage,omitempty"`
+	// SiteAverage lists the kept players whose projection is the site's
+	// average (SiteAverageColumn): every player without a projections file,
+	// the unprojected ones with KeepSiteProjection.
+	SiteAverage []PlayerRef `json:"site_average,omitempty"`
 }
 
 // BuildOptimizeRequest builds an optimize request from a site salary file
 // (DraftKings or FanDuel) and an optional projections file (nil: the site
-// averages are the projections). The request carries site, sport, mode,
+// averages are the projections, listed in the report's SiteAverage). With
+// a projections file the report measures its Coverage. The request carries site, sport, mode,
 // players and Lineups; constraints and job options are the caller's. Call
 // Validate on the result before use. This is what
 // `dfsopt optimize --salaries F --projections P` does.
@@ -74,8 +83,31 @@ func BuildOptimizeRequest(salaries io.Reader, projections io.Reader, opts Reques
 		})
 		rep.Merge = mr
 		rep.Dropped = mr.Dropped
-	} else if len(opts.DropStatuses) > 0 {
-		players, rep.Dropped = DropPlayers(players, opts.DropStatuses)
+		projected := make(map[string]bool, len(s.Players))
+		for i := range s.Players {
+			projected[s.Players[i].ID] = true
+		}
+		for _, p := range mr.NoProjection {
+			projected[p.ID] = false
+		}
+		if rules, err := slate.RulesFor(s.Site, s.Sport, s.Mode); err == nil {
+			active, _ := DropPlayers(s.Players, opts.DropStatuses)
+			rep.Coverage = ProjectionCoverage(rules, active, projected)
+		}
+		if opts.KeepSiteProjection {
+			for i := range players {
+				if !projected[players[i].ID] {
+					rep.SiteAverage = append(rep.SiteAverage, refOf(&players[i]))
+				}
+			}
+		}
+	} else {
+		if len(opts.DropStatuses) > 0 {
+			players, rep.Dropped = DropPlayers(players, opts.DropStatuses)
+		}
+		for i := range players {
+			rep.SiteAverage = append(rep.SiteAverage, refOf(&players[i]))
+		}
 	}
 	if len(players) == 0 {
 		return nil, rep, fmt.Errorf("no players left after dropping %d", len(rep.Dropped))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -28,7 +29,7 @@ func calibrateCompute(ctx context.Context, r *schema.CalibrateRequest, p func(in
 
 // calibrateFiles adds the flags of calibrate: the history rows (CSV with a
 // header, or JSON) and the model settings, on top of --request when given.
-func calibrateFiles(fs *flag.FlagSet) func(base []byte) ([]byte, error) {
+func calibrateFiles(fs *flag.FlagSet, _ io.Writer) func(base []byte) ([]byte, error) {
 	rows := fs.String("rows", "", "history rows: CSV (player_id,name,position,team,opponent,game,date,projection,actual[,stddev,ownership]) or JSON")
 	sport := fs.String("sport", "", "sport of the history (default nfl)")
 	site := fs.String("site", "", "site of the projections (optional)")

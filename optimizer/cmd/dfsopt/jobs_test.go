@@ -4,7 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,10 +68,7 @@ func mustDecode(t *testing.T, b []byte, v any) {
 // TestContestSimFromFiles builds the contest-sim request from the real
 // DraftKings NBA files (salaries, projections, entries, payouts).
 func TestContestSimFromFiles(t *testing.T) {
-	dir := "../../../../shared/data/slates/dk-nba-2025-01-12/"
-	if _, err := os.Stat(dir + "DKEntries.csv"); err != nil {
-		t.Skip("real slate not available")
-	}
+	dir := filepath.Dir(realSlate(t, "dk-nba-2025-01-12/DKEntries.csv")) + "/"
 	code, stdout, stderr := runCLI("contest-sim", "--salaries", dir+"DKSalaries.csv", "--projections", dir+"projections.csv",
 		"--entries", dir+"DKEntries.csv", "--payouts", dir+"payouts-20K-Four-Point-Play.csv",
 		"--field-size", "1000", "--sims", "300", "--seed", "3", "--quiet")

@@ -4,7 +4,9 @@
 //	dfsopt optimize --request req.json --server URL --api-key KEY
 //	dfsopt optimize --salaries DKSalaries.csv --projections proj.csv --lineups 150 --min-unique 3 --format dk-csv
 //	dfsopt simulate|contest-sim|ownership|portfolio --request req.json [--server URL --api-key KEY]
-//	dfsopt contest-sim --salaries DKSalaries.csv --projections p.csv --entries DKEntries.csv --payouts payouts.csv
+//	dfsopt simulate|ownership --salaries DKSalaries.csv --projections p.csv
+//	dfsopt contest-sim|portfolio --salaries DKSalaries.csv --projections p.csv --entries DKEntries.csv --payouts payouts.csv
+//	dfsopt COMMAND ... --emit-request                      # print the request document, compute nothing
 //	dfsopt calibrate --rows history.csv [--sport nfl --seed N --chains 4 --draws 1000] [--server URL --api-key KEY]
 //
 // Locally it validates the request document, runs the optimizer and prints
@@ -40,29 +42,39 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `usage: dfsopt COMMAND --request FILE [--server URL --api-key KEY] [flags]
+const usage = `usage: dfsopt COMMAND (--request FILE | site files) [--server URL --api-key KEY] [flags]
 
 Commands: optimize, simulate, contest-sim, ownership, portfolio, calibrate.
 
 Runs a request document of the command's job type (JSON; "-" reads stdin)
 and prints the result document on stdout. Without --server it computes
 locally; with it, it submits the request to a dfsopt gateway and waits for
-the result.
+the result. --emit-request prints the request document instead (pretty
+JSON) and exits without computing. Example requests: examples/.
 
-optimize also builds its request from site files:
-  --salaries DKSalaries.csv|FanDuel.csv [--projections FILE] [--lineups N --min-unique K]
+Every command but calibrate also builds its request from site files
+(with --request too, the files replace the matching parts of the document):
+  --salaries DKSalaries.csv|FanDuel.csv [--projections FILE]
   [--site --sport --mode] [--drop-status OUT,IR] [--drop-unprojected]
-  and --format csv|dk-csv|fd-csv prints the site's upload CSV instead of JSON.
+  [--allow-unprojected] [--fill-site-avg]
+--drop-status drops no one by default in contest-sim and portfolio (your
+entries may hold any player). Unmatched projection rows are listed on stderr. A projections file that
+covers under 90% of the optimal-value range (per roster slot group, the
+slots x teams most expensive players: the slate's starters) is refused
+(exit 2) unless --allow-unprojected. Without --projections the site's
+AvgPointsPerGame (FanDuel: FPPG) are the projections, said on stderr.
 
-contest-sim also builds its request from DraftKings files:
-  --salaries DKSalaries.csv [--projections FILE] --entries DKEntries.csv
-  --payouts payouts.csv (Place,Payout,Field Size,Entry Fee) [--field-size N --sims N --seed N]
-(with --request, the files replace the matching parts of the document).
-
-calibrate builds its request from a history file:
-  --rows history.csv (or .json) [--sport nfl --site S --seed N --chains 4 --draws 1000 --warmup 1000]
-and prints the calibrate result document; a fit that did not converge
-(R-hat > 1.01 or ESS < 400) is an error naming the failing parameters.
+  optimize     [--lineups N --min-unique K] [--format csv|dk-csv|fd-csv]
+  simulate     [--sims N --seed N --sim-optimal]
+  ownership    [--contest-type gpp|cash]
+  contest-sim  --entries DKEntries.csv --payouts payouts.csv
+               (Place,Payout,Field Size,Entry Fee) [--field-size N --sims N --seed N]
+  portfolio    as contest-sim; the entries are candidates and their number
+               the lineups to choose [--lineups N --candidates N (generated)]
+  calibrate    --rows history.csv (or .json) [--sport nfl --site S --seed N
+               --chains 4 --draws 1000 --warmup 1000]; a fit that did not
+               converge (R-hat > 1.01 or ESS < 400) is an error naming the
+               failing parameters.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -89,9 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to poll the job status with --server")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	format := fs.String("format", "json", "optimize output: json, or the site upload CSV (csv, dk-csv, fd-csv)")
+	emit := fs.Bool("emit-request", false, "print the request document built from the flags and files (pretty JSON) and exit without computing")
 	var fromFiles func([]byte) ([]byte, error)
 	if cmd.files != nil {
-		fromFiles = cmd.files(fs)
+		fromFiles = cmd.files(fs, stderr)
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
@@ -115,8 +128,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if body == nil || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, name+": --request FILE is required (and no other arguments)")
+		fmt.Fprintln(stderr, name+": --request FILE is required, or site files (--salaries ...; see dfsopt help), and no other arguments")
 		return exitUsage
+	}
+	if *emit {
+		if err := writeResult(*out, stdout, indent(body)); err != nil {
+			fmt.Fprintln(stderr, "dfsopt:", err)
+			return exitFailed
+		}
+		return exitOK
 	}
 	progress := stderr
 	if *quiet {
@@ -135,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		c := &remote{base: *server, key: key, http: &http.Client{Timeout: 60 * time.Second}, poll: *poll, progress: progress}
-		result, err = c.submit(ctx, cmd.path, body)
+		result, err = c.submit(ctx, cmd.kind.Path, body)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "dfsopt:", err)

@@ -134,10 +134,10 @@ func TestRemoteErrors(t *testing.T) {
 	}
 }
 
-// TestLocalCalibrationWarns: a local run cannot resolve calibration_id
-// (no calibration cache): the result of simulate and contest-sim says,
-// once, that it was not applied and that --server applies it.
-func TestLocalCalibrationWarns(t *testing.T) {
+// TestLocalCalibrationRefused: a local run cannot resolve calibration_id
+// (no calibration cache): simulate and contest-sim refuse it (exit 2),
+// naming the field and --server, instead of simulating without it.
+func TestLocalCalibrationRefused(t *testing.T) {
 	for _, cmd := range []string{"contest-sim", "simulate"} {
 		b, err := os.ReadFile("testdata/" + cmd + "-nba-tiny.json")
 		if err != nil {
@@ -154,17 +154,8 @@ func TestLocalCalibrationWarns(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, stdout, stderr := runCLI(cmd, "--request", p, "--quiet")
-		if code != exitOK {
-			t.Fatalf("%s: exit %d: %s", cmd, code, stderr)
-		}
-		var res struct {
-			Warnings []string `json:"warnings"`
-		}
-		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-			t.Fatal(err)
-		}
-		if w := strings.Join(res.Warnings, "; "); strings.Count(w, "not applied") != 1 || !strings.Contains(w, "calibration_id latest was not applied") || !strings.Contains(w, "--server") {
-			t.Errorf("%s: warnings %q", cmd, w)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "calibration_id") || !strings.Contains(stderr, "--server") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, stdout, stderr)
 		}
 	}
 }

@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/optimizer/sitecsv"
@@ -22,87 +19,22 @@ import (
 //
 // With --request too, the files replace the document's players (and the
 // flags set override the document's fields).
-func optimizeFiles(fs *flag.FlagSet) func(base []byte) ([]byte, error) {
-	salaries := fs.String("salaries", "", "site salary file (DKSalaries.csv or a FanDuel player list)")
-	projections := fs.String("projections", "", "projections CSV merged into the players by id, else name and team")
-	site := fs.String("site", "", "site of the salary file (draftkings|fanduel; default: detected)")
-	sport := fs.String("sport", "", "sport (nfl|nba|mlb|nhl; default: inferred from the positions)")
-	mode := fs.String("mode", "", "classic or showdown (default: detected)")
+func optimizeFiles(fs *flag.FlagSet, stderr io.Writer) func(base []byte) ([]byte, error) {
+	site := addSiteFlags(fs, dropOut)
 	lineups := fs.Int("lineups", 0, "number of lineups (default 1 with --salaries)")
 	minUnique := fs.Int("min-unique", -1, "players any two lineups must differ in")
-	drop := fs.String("drop-status", "OUT,IR", "comma-separated site statuses to drop (empty keeps everyone)")
-	dropUnprojected := fs.Bool("drop-unprojected", false, "drop players the projections file does not cover")
 	return func(base []byte) ([]byte, error) {
-		if *salaries == "" {
-			if *projections != "" {
-				return nil, &usageError{msg: "--projections needs --salaries"}
-			}
-			return nil, nil
+		s, err := site.load(stderr)
+		if s == nil || err != nil {
+			return nil, err
 		}
-		opts := sitecsv.RequestOptions{Lineups: *lineups, DropUnprojected: *dropUnprojected}
-		var err error
-		if *site != "" {
-			if opts.Site, err = slate.ParseSite(*site); err != nil {
-				return nil, &usageError{msg: err.Error()}
-			}
+		var req schema.OptimizeRequest
+		if err := decodeBase(base, &req); err != nil {
+			return nil, err
 		}
-		if *sport != "" {
-			if opts.Sport, err = slate.ParseSport(*sport); err != nil {
-				return nil, &usageError{msg: err.Error()}
-			}
-		}
-		if *mode != "" {
-			if opts.Mode, err = slate.ParseMode(*mode); err != nil {
-				return nil, &usageError{msg: err.Error()}
-			}
-		}
-		for _, s := range strings.Split(*drop, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				opts.DropStatuses = append(opts.DropStatuses, s)
-			}
-		}
-		sal, err := os.Open(*salaries)
-		if err != nil {
-			return nil, &usageError{msg: err.Error()}
-		}
-		defer sal.Close()
-		var proj io.Reader
-		if *projections != "" {
-			f, err := os.Open(*projections)
-			if err != nil {
-				return nil, &usageError{msg: err.Error()}
-			}
-			defer f.Close()
-			proj = f
-		}
-		built, rep, err := sitecsv.BuildOptimizeRequest(sal, proj, opts)
-		if err != nil {
-			return nil, &usageError{msg: err.Error()}
-		}
-		if rep != nil {
-			for _, w := range rep.Warnings {
-				fmt.Fprintln(os.Stderr, "dfsopt: warning:", w)
-			}
-			if rep.Merge != nil {
-				fmt.Fprintln(os.Stderr, "dfsopt:", rep.Merge.Summary())
-			}
-		}
-		req := built
-		if base != nil {
-			var doc schema.OptimizeRequest
-			if err := schema.DecodeBytes(base, &doc); err != nil {
-				var ve *schema.ValidationError
-				if errors.As(err, &ve) {
-					return nil, &usageError{msg: describeValidation(ve)}
-				}
-				return nil, err
-			}
-			doc.Players, doc.SlateID = built.Players, ""
-			doc.Site, doc.Sport, doc.Mode = built.Site, built.Sport, built.Mode
-			if *lineups > 0 {
-				doc.Lineups = *lineups
-			}
-			req = &doc
+		s.set(&req.Site, &req.Sport, &req.Mode, &req.Players, &req.SlateID)
+		if *lineups > 0 {
+			req.Lineups = *lineups
 		}
 		if req.Lineups == 0 {
 			req.Lineups = 1
@@ -110,7 +42,7 @@ func optimizeFiles(fs *flag.FlagSet) func(base []byte) ([]byte, error) {
 		if *minUnique >= 0 {
 			req.Constraints.MinUnique = *minUnique
 		}
-		return json.Marshal(req)
+		return json.Marshal(&req)
 	}
 }
 

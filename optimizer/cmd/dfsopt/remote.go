@@ -20,8 +20,8 @@ type remote struct {
 	progress io.Writer
 }
 
-// job is the part of the status document the CLI reads.
-type job struct {
+// jobStatus is the part of the status document the CLI reads.
+type jobStatus struct {
 	ID       string `json:"id"`
 	Status   string `json:"status"`
 	Progress struct {
@@ -56,7 +56,7 @@ func (r *remote) optimize(ctx context.Context, body []byte) ([]byte, error) {
 // submit posts the request to path, waits for the job and returns its
 // result. If ctx ends first, the job is canceled.
 func (r *remote) submit(ctx context.Context, path string, body []byte) ([]byte, error) {
-	var j job
+	var j jobStatus
 	if _, err := r.do(ctx, http.MethodPost, path, body, &j); err != nil {
 		return nil, err
 	}
