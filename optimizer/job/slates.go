@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/optimizer/slate"
@@ -35,70 +34,112 @@ type Slates interface {
 	History(ctx context.Context, ids []string) ([]schema.CalibrationRow, error)
 }
 
-// SlateRef is where a request document names a stored slate.
+// slateOf returns the slate_id a slate document names and how many
+// players it gives inline ("", 0 for other documents).
+func slateOf(doc any) (id string, inline int) {
+	switch d := doc.(type) {
+	case *schema.OptimizeRequest:
+		return d.SlateID, len(d.Players)
+	case *SimulateDoc:
+		return d.SlateID, len(d.Players)
+	case *ContestSimDoc:
+		return d.SlateID, len(d.Players)
+	case *OwnershipDoc:
+		return d.SlateID, len(d.Players)
+	case *PortfolioDoc:
+		return d.SlateID, len(d.Players)
+	}
+	return "", 0
+}
+
+// CheckSlates is the gateway's check of a decoded request before it is
+// enqueued: the slates it names are stored and match its site, sport and
+// mode, and a document naming a slate_id is valid with the slate's players
+// (see Resolve). Invalid is a *schema.ValidationError naming the field; a
+// store that cannot be reached is returned as it is (the caller answers
+// 503); nil slates refuse every reference.
+func CheckSlates(ctx context.Context, slates Slates, r *Request) error {
+	_, err := Resolve(ctx, slates, r.Doc)
+	return err
+}
+
+// Resolve returns the document with the stored data it names filled in, as
+// a copy: the players of its slate_id (slate_id cleared), or for calibrate
+// the history rows of source.slate_ids (source cleared); the copy is then
+// validated. Documents naming nothing are returned as they are. Errors are
+// those of CheckSlates.
+func Resolve(ctx context.Context, slates Slates, doc any) (any, error) {
+	switch d := doc.(type) {
+	case *schema.OptimizeRequest:
+		c := *d
+		return fill(ctx, slates, &c, &c.Players, &c.SlateID, c.Site, c.Sport, c.Mode)
+	case *SimulateDoc:
+		c := *d
+		return fill(ctx, slates, &c, &c.Players, &c.SlateID, c.Site, c.Sport, c.Mode)
+	case *ContestSimDoc:
+		c := *d
+		return fill(ctx, slates, &c, &c.Players, &c.SlateID, c.Site, c.Sport, c.Mode)
+	case *OwnershipDoc:
+		c := *d
+		return fill(ctx, slates, &c, &c.Players, &c.SlateID, c.Site, c.Sport, c.Mode)
+	case *PortfolioDoc:
+		c := *d
+		return fill(ctx, slates, &c, &c.Players, &c.SlateID, c.Site, c.Sport, c.Mode)
+	case *CalibrateDoc:
+		if d.Source == nil || len(d.Rows) > 0 {
+			return d, nil
+		}
+		for i, id := range d.Source.SlateIDs {
+			ref := SlateRef{Field: fmt.Sprintf("source.slate_ids[%d]", i), ID: id, Site: d.Site, Sport: d.Sport}
+			if _, err := loadSlate(ctx, slates, ref); err != nil {
+				return nil, err
+			}
+		}
+		rows, err := slates.History(ctx, d.Source.SlateIDs)
+		if err != nil {
+			return nil, fmt.Errorf("load history of %d slates: %w", len(d.Source.SlateIDs), err)
+		}
+		if len(rows) == 0 {
+			return nil, &schema.ValidationError{Errors: []schema.FieldError{{Field: "source.slate_ids", Reason: schema.ReasonInvalid,
+				Message: "the slates have no outcomes yet: load them with POST /v1/slates/{id}/outcomes"}}}
+		}
+		c := *d
+		c.Rows, c.Source = rows, nil
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
+	return doc, nil
+}
+
+// fill sets the players of the slate *slateID names into doc (a copy),
+// clears the slate_id and validates doc.
+func fill(ctx context.Context, slates Slates, doc interface{ Validate() error }, players *[]slate.Player, slateID *string,
+	site, sport, mode string) (any, error) {
+	if *slateID == "" {
+		return doc, nil
+	}
+	s, err := loadSlate(ctx, slates, SlateRef{Field: "slate_id", ID: *slateID, Site: site, Sport: sport, Mode: mode})
+	if err != nil {
+		return nil, err
+	}
+	*players, *slateID = s.Players, ""
+	if err := doc.Validate(); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// SlateRef is a stored slate a request names.
 type SlateRef struct {
 	// Field is the field naming it ("slate_id", "source.slate_ids[2]").
 	Field string
 	// ID is the slate id.
 	ID string
-	// Site, Sport and Mode are the request's own (empty for calibrate's
-	// history, which takes slates of any site and mode).
+	// Site, Sport and Mode are the request's own, which the slate must
+	// match (site and sport when given; the mode of a slate_id always).
 	Site, Sport, Mode string
-}
-
-// SlateRefs returns the stored slates a decoded request names: slate_id
-// of the slate documents, or calibrate's source.slate_ids.
-func SlateRefs(r *Request) []SlateRef {
-	one := func(id, site, sport, mode string) []SlateRef {
-		if id == "" {
-			return nil
-		}
-		return []SlateRef{{Field: "slate_id", ID: id, Site: site, Sport: sport, Mode: mode}}
-	}
-	switch d := r.Doc.(type) {
-	case *schema.OptimizeRequest:
-		return one(d.SlateID, d.Site, d.Sport, d.Mode)
-	case *SimulateDoc:
-		return one(d.SlateID, d.Site, d.Sport, d.Mode)
-	case *ContestSimDoc:
-		return one(d.SlateID, d.Site, d.Sport, d.Mode)
-	case *OwnershipDoc:
-		return one(d.SlateID, d.Site, d.Sport, d.Mode)
-	case *PortfolioDoc:
-		return one(d.SlateID, d.Site, d.Sport, d.Mode)
-	case *CalibrateDoc:
-		if d.Source == nil || len(d.Rows) > 0 {
-			return nil
-		}
-		refs := make([]SlateRef, len(d.Source.SlateIDs))
-		for i, id := range d.Source.SlateIDs {
-			refs[i] = SlateRef{Field: fmt.Sprintf("source.slate_ids[%d]", i), ID: id, Sport: d.Sport}
-		}
-		return refs
-	}
-	return nil
-}
-
-// CheckSlates checks that the slates a request names are stored and match
-// its site, sport and mode: the gateway's check at submission. A missing
-// or mismatched slate is a *schema.ValidationError naming the field; a
-// store that cannot be reached is returned as it is (the caller answers
-// 503); nil slates refuse every reference.
-func CheckSlates(ctx context.Context, slates Slates, r *Request) error {
-	var fes []schema.FieldError
-	for _, ref := range SlateRefs(r) {
-		if _, err := loadSlate(ctx, slates, ref); err != nil {
-			var ve *schema.ValidationError
-			if !errors.As(err, &ve) {
-				return err
-			}
-			fes = append(fes, ve.Errors...)
-		}
-	}
-	if len(fes) > 0 {
-		return &schema.ValidationError{Errors: fes}
-	}
-	return nil
 }
 
 // loadSlate reads the slate ref names and checks it against the request.
@@ -109,78 +150,49 @@ func loadSlate(ctx context.Context, slates Slates, ref SlateRef) (*StoredSlate, 
 	}
 	if slates == nil {
 		return nil, invalid("%s %s cannot be resolved here: there is no slate store (a local dfsopt run has none: "+
-			"run it with --server, or give the players inline)", ref.Field, ref.ID)
+			"run it with --server, or give the data inline)", ref.Field, ref.ID)
 	}
 	s, err := slates.Slate(ctx, ref.ID)
 	switch {
 	case errors.Is(err, ErrSlateNotFound):
 		return nil, invalid("slate %s not found: import it with POST /v1/slates first", ref.ID)
 	case err != nil:
-		return nil, err
+		return nil, fmt.Errorf("load slate %s: %w", ref.ID, err)
 	}
-	same := func(field, want string, got string, parse func(string) (string, error)) error {
-		if want == "" {
-			return nil
-		}
-		w, err := parse(want)
-		if err != nil || w == got {
-			return nil // an invalid value is the document's own error
-		}
-		return invalid("slate %s is %s %s, the request says %s %s", ref.ID, field, got, field, want)
+	checks := []struct {
+		name, want, got string
+		parse           func(string) (string, error)
+	}{
+		{"site", ref.Site, string(s.Site), func(v string) (string, error) { x, err := slate.ParseSite(v); return string(x), err }},
+		{"sport", ref.Sport, string(s.Sport), func(v string) (string, error) { x, err := slate.ParseSport(v); return string(x), err }},
+		{"mode", ref.Mode, string(s.Mode), func(v string) (string, error) { x, err := slate.ParseMode(v); return string(x), err }},
 	}
-	for _, c := range []error{
-		same("site", ref.Site, string(s.Site), func(v string) (string, error) { x, err := slate.ParseSite(v); return string(x), err }),
-		same("sport", ref.Sport, string(s.Sport), func(v string) (string, error) { x, err := slate.ParseSport(v); return string(x), err }),
-		same("mode", ref.Mode, string(s.Mode), func(v string) (string, error) { x, err := slate.ParseMode(v); return string(x), err }),
-	} {
-		if c != nil {
-			return nil, c
+	for _, c := range checks {
+		// Site and sport are checked when the request gives them; the mode
+		// of a slate document ("" is classic) always, calibrate's never.
+		if c.want == "" && (c.name != "mode" || ref.Field != "slate_id") {
+			continue
+		}
+		if w, err := c.parse(c.want); err == nil && w != c.got {
+			return nil, invalid("slate %s is %s %s, the request says %s %s", ref.ID, c.name, c.got, c.name, w)
 		}
 	}
 	return s, nil
 }
 
-// resolvePlayers returns the players of a request's slate_id (nil, nil
-// without one) for the compute: a missing or mismatched slate fails the
-// job as invalid_request on slate_id; a store that cannot be reached is
-// Transient (the job is retried).
-func resolvePlayers(ctx context.Context, slates Slates, id, site, sport, mode string) ([]slate.Player, error) {
-	if strings.TrimSpace(id) == "" {
-		return nil, nil
-	}
-	s, err := loadSlate(ctx, slates, SlateRef{Field: "slate_id", ID: id, Site: site, Sport: sport, Mode: mode})
-	var ve *schema.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		return nil, err
-	case err != nil:
-		return nil, Transient(fmt.Errorf("load slate %s: %w", id, err))
-	}
-	return s.Players, nil
-}
-
-// resolveHistory returns the calibration rows of calibrate's
-// source.slate_ids (nil, nil with inline rows), with the same errors as
-// resolvePlayers.
-func resolveHistory(ctx context.Context, slates Slates, r *schema.CalibrateRequest) ([]schema.CalibrationRow, error) {
-	if r.Source == nil || len(r.Rows) > 0 {
-		return nil, nil
-	}
-	req := &Request{Doc: &CalibrateDoc{CalibrateRequest: *r}}
-	if err := CheckSlates(ctx, slates, req); err != nil {
-		var ve *schema.ValidationError
-		if errors.As(err, &ve) {
-			return nil, err
+// resolving wraps a compute so that it runs on the resolved document (see
+// Resolve): a missing or mismatched slate fails the job as invalid_request;
+// a store that cannot be reached is Transient (the job is retried).
+func resolving[Doc any, Res any](slates Slates, run func(context.Context, *Doc, Progress) (*Res, error)) func(context.Context, *Doc, Progress) (*Res, error) {
+	return func(ctx context.Context, doc *Doc, progress Progress) (*Res, error) {
+		r, err := Resolve(ctx, slates, doc)
+		if err != nil {
+			var ve *schema.ValidationError
+			if errors.As(err, &ve) {
+				return nil, err
+			}
+			return nil, Transient(err)
 		}
-		return nil, Transient(fmt.Errorf("load history: %w", err))
+		return run(ctx, r.(*Doc), progress)
 	}
-	rows, err := slates.History(ctx, r.Source.SlateIDs)
-	if err != nil {
-		return nil, Transient(fmt.Errorf("load history of %d slates: %w", len(r.Source.SlateIDs), err))
-	}
-	if len(rows) == 0 {
-		return nil, &schema.ValidationError{Errors: []schema.FieldError{{Field: "source.slate_ids", Reason: schema.ReasonInvalid,
-			Message: "the slates have no outcomes yet: load them with POST /v1/slates/{id}/outcomes"}}}
-	}
-	return rows, nil
 }

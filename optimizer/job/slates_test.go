@@ -45,7 +45,7 @@ func newFakeSlates() *fakeSlates {
 func TestCheckSlates(t *testing.T) {
 	ctx := context.Background()
 	opt := func(id, site, sport, mode string) *Request {
-		return &Request{Doc: &schema.OptimizeRequest{SlateID: id, Site: site, Sport: sport, Mode: mode}}
+		return &Request{Doc: &schema.OptimizeRequest{SlateID: id, Site: site, Sport: sport, Mode: mode, Lineups: 1}}
 	}
 	cal := &Request{Doc: &CalibrateDoc{schema.CalibrateRequest{Sport: "nfl", Source: &schema.CalibrateSource{SlateIDs: []string{"sl_nfl", "sl_x"}}}}}
 	down := errors.New("connection refused")
@@ -87,19 +87,90 @@ func TestCheckSlates(t *testing.T) {
 	}
 }
 
-func TestResolvePlayers(t *testing.T) {
+// TestResolve: a document naming a slate_id decodes without its players,
+// is checked and resolved with the stored ones (a copy), and runs; a
+// calibrate source becomes rows.
+func TestResolve(t *testing.T) {
 	ctx := context.Background()
-	ps, err := resolvePlayers(ctx, newFakeSlates(), "sl_nfl", "draftkings", "nfl", "classic")
-	if err != nil || len(ps) != 1 || ps[0].ID != "1" {
-		t.Fatalf("players %v, %v", ps, err)
+	slates := newFakeSlates()
+	slates.rows = []schema.CalibrationRow{{PlayerID: "1", Position: "QB", Team: "KC", Date: "2019-09-08", Projection: 20, Actual: 25}}
+	reg := Standard(Services{Slates: slates})
+	k, _ := reg.Lookup(TypeOptimize)
+	req, err := k.Decode([]byte(`{"site":"draftkings","sport":"nfl","slate_id":"sl_nfl","lineups":1}`))
+	if err != nil {
+		t.Fatalf("decode: %v", err)
 	}
-	if ps, err := resolvePlayers(ctx, nil, "", "draftkings", "nfl", ""); ps != nil || err != nil {
-		t.Fatalf("no slate_id: %v %v", ps, err)
+	if err := CheckSlates(ctx, slates, req); err != nil {
+		t.Fatalf("check: %v", err)
 	}
-	if _, err := resolvePlayers(ctx, newFakeSlates(), "sl_x", "draftkings", "nfl", ""); Code(err) != CodeInvalidRequest {
-		t.Fatalf("unknown slate: %v (%s), want invalid_request", err, Code(err))
+	r, err := Resolve(ctx, slates, req.Doc)
+	if err != nil {
+		t.Fatalf("resolve: %v", err)
 	}
-	if _, err := resolvePlayers(ctx, &fakeSlates{err: errors.New("down")}, "sl_nfl", "draftkings", "nfl", ""); !IsTransient(err) {
-		t.Fatalf("store down: %v, want transient", err)
+	got := r.(*schema.OptimizeRequest)
+	if got.SlateID != "" || len(got.Players) != 1 || got.Players[0].ID != "1" {
+		t.Fatalf("resolved: %+v", got)
+	}
+	if orig := req.Doc.(*schema.OptimizeRequest); orig.SlateID != "sl_nfl" || orig.Players != nil {
+		t.Fatalf("the decoded document changed: %+v", orig)
+	}
+	if _, err := k.Decode([]byte(`{"site":"draftkings","sport":"nfl","slate_id":"sl_nfl","lineups":1,` +
+		`"players":[{"id":"1","name":"A","positions":["QB"],"team":"KC","salary":7000,"projection":20}]}`)); err == nil {
+		t.Fatal("decode of slate_id with players: no error")
+	} else if ve := (*schema.ValidationError)(nil); !errors.As(err, &ve) || ve.Errors[0].Field != "slate_id" {
+		t.Fatalf("slate_id with players: %v", err)
+	}
+	// An invalid document naming a slate is refused once resolved.
+	bad, err := k.Decode([]byte(`{"site":"draftkings","sport":"nfl","slate_id":"sl_nfl","lineups":0}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSlates(ctx, slates, bad); Code(err) != CodeInvalidRequest {
+		t.Fatalf("lineups 0 with a slate: %v", err)
+	}
+	// Calibrate: source.slate_ids become the store's rows.
+	ck, _ := reg.Lookup(TypeCalibrate)
+	creq, err := ck.Decode([]byte(`{"sport":"nfl","source":{"slate_ids":["sl_nfl"]}}`))
+	if err != nil {
+		t.Fatalf("decode calibrate: %v", err)
+	}
+	cr, err := Resolve(ctx, slates, creq.Doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cr.(*CalibrateDoc); c.Source != nil || len(c.Rows) != 1 || c.Rows[0].Actual != 25 {
+		t.Fatalf("resolved calibrate: %+v", c)
+	}
+	nba, _ := ck.Decode([]byte(`{"sport":"nba","source":{"slate_ids":["sl_nfl"]}}`))
+	if err := CheckSlates(ctx, slates, nba); Code(err) != CodeInvalidRequest {
+		t.Fatalf("nba calibration on an nfl slate: %v", err)
+	}
+}
+
+// TestResolvingRun: the compute of a job naming a slate fails as
+// invalid_request when the slate is unknown or there is no store (a local
+// run), and is retried when the store cannot be reached.
+func TestResolvingRun(t *testing.T) {
+	ctx := context.Background()
+	body := []byte(`{"site":"draftkings","sport":"nfl","slate_id":"sl_x","lineups":1}`)
+	for name, tc := range map[string]struct {
+		slates    Slates
+		transient bool
+	}{
+		"unknown slate": {newFakeSlates(), false},
+		"no store":      {nil, false},
+		"store down":    {&fakeSlates{err: errors.New("connection refused")}, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			k, _ := Standard(Services{Slates: tc.slates}).Lookup(TypeOptimize)
+			req, err := k.Decode(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = k.Run(ctx, req, func(int, int, string) {})
+			if IsTransient(err) != tc.transient || (!tc.transient && Code(err) != CodeInvalidRequest) {
+				t.Fatalf("%v (transient %v, code %s)", err, IsTransient(err), Code(err))
+			}
+		})
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
+	"github.com/dfsopt/dfsopt/pkg/slatestore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
@@ -48,9 +50,11 @@ func newFixture(t testing.TB) *fixture {
 	insp := asynq.NewInspectorFromRedisClient(r.Client)
 	keys := auth.NewKeyStore(r.Client)
 	f := &fixture{store: store, insp: insp, keys: keys, readyOK: true}
+	slates := redisstore.New(r.Client)
 	f.h = New(Deps{
-		Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp),
-		Auth: auth.NewAuthenticator(admin, keys), Keys: keys,
+		Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp).WithSlates(slatestore.ForJobs(slates)),
+		Slates: slates,
+		Auth:   auth.NewAuthenticator(admin, keys), Keys: keys,
 		Ready: func(context.Context) error {
 			if f.readyOK {
 				return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
@@ -64,11 +65,20 @@ type Service struct {
 	store  *jobstore.Store
 	queue  Enqueuer
 	cancel Canceler
+	slates job.Slates
 }
 
 // New returns a job service.
 func New(reg *task.Registry, store *jobstore.Store, queue Enqueuer, cancel Canceler) *Service {
 	return &Service{reg: reg, store: store, queue: queue, cancel: cancel}
+}
+
+// WithSlates makes Submit check the stored slates a request names (slate_id,
+// calibrate's source.slate_ids) against the slate store, and returns s.
+// Without it such requests are refused as invalid. Call it while wiring.
+func (s *Service) WithSlates(slates job.Slates) *Service {
+	s.slates = slates
+	return s
 }
 
 // Submission is one request document to run as a job.
@@ -84,11 +94,17 @@ type Submission struct {
 }
 
 // Submit validates a request document, records a queued job and enqueues
-// its task. Errors: *schema.ValidationError for a bad document,
-// ErrUnavailable when Redis cannot be reached.
+// its task. Errors: *schema.ValidationError for a bad document or an
+// unknown slate, ErrUnavailable when Redis cannot be reached, the slate
+// store's error when it cannot be reached.
 func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, error) {
 	req, err := sub.Kind.Decode(sub.Body)
 	if err != nil {
+		return nil, err
+	}
+	// A request naming stored slates is valid once they are found and its
+	// document checks out with their players; the worker reads them again.
+	if err := job.CheckSlates(ctx, s.slates, req); err != nil {
 		return nil, err
 	}
 	j := &jobstore.Job{
