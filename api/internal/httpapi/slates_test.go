@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/storetest"
 )
@@ -229,5 +231,50 @@ func TestSlatesStoreDown(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("three requests with the store down took %v", d)
+	}
+}
+
+// TestSlatesNeo4jDown: with a Neo4j store whose server is not there, the
+// slate routes answer 503 with the error body within the store's time-out.
+func TestSlatesNeo4jDown(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close() // nothing listens there now
+	st, err := neo4jstore.New(neo4jstore.Options{URI: "bolt://" + addr, User: "neo4j", Password: "unused-pw", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	srv := redistest.New(t)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(requestContext(zap.NewNop()), recovery(), limitBody(16<<20))
+	registerSlates(r.Group("/v1", authenticate(auth.NewAuthenticator(admin, auth.NewKeyStore(srv.Client)))), st)
+	f := &slateFixture{h: r, srv: srv, st: st}
+	dir := filepath.Join(storetest.SlatesDir(t), "dk-nba-2025-01-12")
+	for name, do := range map[string]func() *httptest.ResponseRecorder{
+		"import": func() *httptest.ResponseRecorder {
+			return f.post(t, "/v1/slates", admin, map[string]string{"salaries": filepath.Join(dir, "DKSalaries.csv")}, nil)
+		},
+		"get": func() *httptest.ResponseRecorder {
+			return f.get("/v1/slates/sl_00000000000000000000000000000000", admin)
+		},
+		"list": func() *httptest.ResponseRecorder { return f.get("/v1/slates", admin) },
+	} {
+		start := time.Now()
+		w := do()
+		if w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("%s: %d %s", name, w.Code, w.Body)
+		}
+		if b := decodeError(t, w); b.Error.Code != CodeUnavailable {
+			t.Fatalf("%s: code %s", name, b.Error.Code)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("%s took %v with a 1 s time-out", name, d)
+		}
 	}
 }
