@@ -196,6 +196,9 @@ func Prepare(s *Slate) (*Slate, error) {
 		if p.ID == "" {
 			return nil, fmt.Errorf("%w: player %d has no id", ErrInvalid, i)
 		}
+		if p.Team == "" {
+			return nil, fmt.Errorf("%w: player %s has no team", ErrInvalid, p.ID)
+		}
 		if seen[p.ID] {
 			return nil, fmt.Errorf("%w: player id %s is listed twice", ErrInvalid, p.ID)
 		}

@@ -63,6 +63,7 @@ func TestPrepare(t *testing.T) {
 	for name, change := range map[string]func(*Slate){
 		"no players": func(s *Slate) { s.Players = nil },
 		"no id":      func(s *Slate) { s.Players[0].ID = "" },
+		"no team":    func(s *Slate) { s.Players[0].Team = "" },
 		"duplicate":  func(s *Slate) { s.Players[1].ID = "1" },
 		"sport":      func(s *Slate) { s.Sport = "cricket" },
 	} {
