@@ -144,15 +144,7 @@ func (r *ContestSimRequest) FieldCount() int {
 // players; roster eligibility is checked when the contest is prepared.
 func (r *ContestSimRequest) Validate() error {
 	var l errorList
-	validateSlateRef(&l, r.Site, r.Sport, r.Mode, r.Players, r.SlateID)
-	var rosterSize int
-	if site, sport, mode, err := r.Normalized(); err == nil {
-		if rules, err := slate.RulesFor(site, sport, mode); err != nil {
-			l.add("mode", ReasonInvalid, "%v", err)
-		} else {
-			rosterSize = rules.Size()
-		}
-	}
+	rosterSize := validateSlateRef(&l, r.Site, r.Sport, r.Mode, r.Players, r.SlateID).size()
 	if r.Sims < 0 || r.Sims > MaxContestSims {
 		l.add("sims", ReasonOutOfRange, "sims must be between 1 and %d", MaxContestSims)
 	}

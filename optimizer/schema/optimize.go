@@ -193,9 +193,12 @@ func (r *OptimizeRequest) Validate() error {
 }
 
 // validateSlateRef checks site, sport and mode, that players or a slate_id
-// (not both) are given, and the players.
-func validateSlateRef(l *errorList, site, sport, mode string, players []slate.Player, slateID string) {
+// (not both) are given, and the players' own fields. It returns the roster,
+// nil when site, sport or mode is invalid (reported); callers that build
+// lineups from every player check them against it (roster.checkPlayers).
+func validateSlateRef(l *errorList, site, sport, mode string, players []slate.Player, slateID string) *roster {
 	validateSSM(l, site, sport, mode)
+	rs := rosterOf(l, site, sport, mode)
 	switch {
 	case len(players) == 0 && slateID == "":
 		l.add("players", ReasonRequired, "players or slate_id is required")
@@ -205,6 +208,15 @@ func validateSlateRef(l *errorList, site, sport, mode string, players []slate.Pl
 		l.add("players", ReasonOutOfRange, "at most %d players", MaxPlayers)
 	}
 	validatePlayers(l, players)
+	return rs
+}
+
+// size is the roster size, 0 for a nil roster.
+func (rs *roster) size() int {
+	if rs == nil {
+		return 0
+	}
+	return rs.rules.Size()
 }
 
 // validateSSM checks site, sport and mode.

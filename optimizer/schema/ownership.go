@@ -61,11 +61,6 @@ func (r *OwnershipRequest) Validate() error {
 			l.add("team_totals."+team, ReasonOutOfRange, "team_totals.%s must be between 0 and 1000", team)
 		}
 	}
-	if site, sport, mode, err := r.Normalized(); err == nil {
-		if _, err := slate.RulesFor(site, sport, mode); err != nil {
-			l.add("mode", ReasonInvalid, "%v", err)
-		}
-	}
 	r.JobOptions.validate(&l)
 	return l.err()
 }

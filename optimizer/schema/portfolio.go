@@ -171,15 +171,7 @@ func (r *PortfolioRequest) FieldCount() int {
 // problem found, or nil.
 func (r *PortfolioRequest) Validate() error {
 	var l errorList
-	validateSlateRef(&l, r.Site, r.Sport, r.Mode, r.Players, r.SlateID)
-	var rosterSize int
-	if site, sport, mode, err := r.Normalized(); err == nil {
-		if rules, err := slate.RulesFor(site, sport, mode); err != nil {
-			l.add("mode", ReasonInvalid, "%v", err)
-		} else {
-			rosterSize = rules.Size()
-		}
-	}
+	rosterSize := validateSlateRef(&l, r.Site, r.Sport, r.Mode, r.Players, r.SlateID).size()
 	if r.Lineups < 1 || r.Lineups > MaxPortfolioLineups {
 		l.add("lineups", ReasonOutOfRange, "lineups must be between 1 and %d", MaxPortfolioLineups)
 	}

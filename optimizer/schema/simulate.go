@@ -393,7 +393,12 @@ func (r *SimulateRequest) SimCount() int {
 // problem found, or nil.
 func (r *SimulateRequest) Validate() error {
 	var l errorList
-	validateSlateRef(&l, r.Site, r.Sport, r.Mode, r.Players, r.SlateID)
+	rs := validateSlateRef(&l, r.Site, r.Sport, r.Mode, r.Players, r.SlateID)
+	if r.SimOptimal {
+		// Every sim optimizes a lineup from every player: their positions
+		// and salaries must fit the roster, as in an optimize request.
+		rs.checkPlayers(&l, r.Players)
+	}
 	if r.Sims < 0 || r.Sims > MaxSimulateSims {
 		l.add("sims", ReasonOutOfRange, "sims must be between 1 and %d", MaxSimulateSims)
 	} else if r.SimOptimal && r.SimCount() > MaxSimOptimalSims {
