@@ -111,7 +111,8 @@ func New(o Options) (*Store, error) {
 		c.MaxTransactionRetryTime = o.Timeout
 	})
 	if err != nil {
-		// The URI is not echoed: it could carry credentials.
+		// config refuses credentials in DFSOPT_NEO4J_URI, so the driver's
+		// message may name it.
 		return nil, fmt.Errorf("neo4j: invalid URI: %w", err)
 	}
 	return &Store{driver: d, db: o.Database, timeout: o.Timeout, now: time.Now}, nil
