@@ -21,7 +21,7 @@ CBC_LINEUPS ?= 30
 # Per-package test timeout (the race detector makes compute tests slower).
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all help run build test test-unit test-e2e lint fmt-check vet fmt bench bench-cbc fuzz tidy docker up down clean
+.PHONY: all help run build test test-unit test-e2e test-neo4j neo4j lint fmt-check vet fmt bench bench-cbc fuzz tidy docker up down clean
 
 all: lint build test-unit ## lint, build and unit-test
 
@@ -54,6 +54,14 @@ test-unit: ## unit tests only (-short skips the end-to-end test)
 
 test-e2e: ## the end-to-end test only
 	$(GO) test -count=1 -v -run TestEndToEnd ./api/e2e/
+
+neo4j: ## run a real Neo4j 5.x (fetched with Maven) on a free loopback port until Ctrl-C; prints its DFSOPT_TEST_NEO4J_* settings
+	deployments/neo4j/run.sh run
+
+test-neo4j: ## start a real Neo4j, run the slate store tests against it, stop it
+	@dir=$$(mktemp -d); trap 'deployments/neo4j/run.sh stop "$$dir"; rm -rf "$$dir"' EXIT; \
+	deployments/neo4j/run.sh start "$$dir" && source "$$dir/env" && \
+	$(GO) test -race -count=1 -v ./pkg/slatestore/...
 
 lint: fmt-check vet ## gofmt check and go vet
 

@@ -282,6 +282,8 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("simulation jobs", func(t *testing.T) { e.checkSimulationJobs(t) })
 
+	t.Run("slates", func(t *testing.T) { e.checkSlates(t) })
+
 	t.Run("embedded mode", func(t *testing.T) { e.checkEmbedded(t, reqBody, &req) })
 
 	t.Run("graceful shutdown", func(t *testing.T) {

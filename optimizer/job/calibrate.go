@@ -30,26 +30,9 @@ type Calibrations interface {
 }
 
 // CalibrateDoc is a calibrate request as the calibrate kind decodes it: the
-// schema document, refusing source.slate_ids until a slate store exists.
+// schema document. Its source.slate_ids are read from the slate store into
+// rows before it runs (see Resolve).
 type CalibrateDoc struct{ schema.CalibrateRequest }
-
-// Validate checks the document and refuses source.slate_ids.
-func (d *CalibrateDoc) Validate() error {
-	if err := d.CalibrateRequest.Validate(); err != nil {
-		return err
-	}
-	return noSlateSource(&d.CalibrateRequest)
-}
-
-// slateSourceUnsupported explains the refusal of source.slate_ids.
-const slateSourceUnsupported = "source.slate_ids is not supported yet (there is no slate store to read history from): send the history as rows"
-
-func noSlateSource(r *schema.CalibrateRequest) error {
-	if r.Source != nil && len(r.Rows) == 0 {
-		return &schema.ValidationError{Errors: []schema.FieldError{{Field: "source.slate_ids", Reason: schema.ReasonInvalid, Message: slateSourceUnsupported}}}
-	}
-	return nil
-}
 
 // runCalibrate answers from the cache when an identical calibration is
 // there (same calibration id), else samples and stores the result. A cache
@@ -59,9 +42,6 @@ func noSlateSource(r *schema.CalibrateRequest) error {
 // cached); data too thin to fit is a *schema.ValidationError on rows.
 func (s Services) runCalibrate(ctx context.Context, doc *CalibrateDoc, progress Progress) (*schema.CalibrateResult, error) {
 	r := &doc.CalibrateRequest
-	if err := noSlateSource(r); err != nil {
-		return nil, err
-	}
 	id, err := calibrate.ID(r)
 	if err != nil {
 		return nil, fmt.Errorf("calibration id: %w", err)

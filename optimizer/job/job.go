@@ -100,7 +100,9 @@ type Kind struct {
 	// Path is the gateway's submit route (e.g. "/v1/optimize").
 	Path string
 	// Decode parses and validates a request document; its errors are
-	// *schema.ValidationError naming the field.
+	// *schema.ValidationError naming the field. A document naming a
+	// slate_id is only parsed: CheckSlates validates it with the slate's
+	// players (the gateway does before it enqueues), and Run resolves it.
 	Decode func(body []byte) (*Request, error)
 	// Run computes the result document of a decoded request.
 	Run func(ctx context.Context, req *Request, progress Progress) (any, error)
@@ -120,7 +122,14 @@ func Define[Req any, Res any, PReq interface {
 			if err := schema.DecodeBytes(body, doc); err != nil {
 				return nil, err
 			}
-			if err := doc.Validate(); err != nil {
+			// A document naming a slate_id is validated once its players
+			// are read from the slate store (CheckSlates, Resolve).
+			if id, inline := slateOf(doc); id != "" {
+				if inline > 0 {
+					return nil, &schema.ValidationError{Errors: []schema.FieldError{{Field: "slate_id",
+						Reason: schema.ReasonConflict, Message: "give players or slate_id, not both"}}}
+				}
+			} else if err := doc.Validate(); err != nil {
 				return nil, err
 			}
 			return &Request{Doc: doc, Options: options(doc)}, nil

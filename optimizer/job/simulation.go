@@ -11,16 +11,9 @@ import (
 	"github.com/dfsopt/dfsopt/optimizer/simulate"
 )
 
-// inlineOnly adds a slate_id error to a document's own validation.
-func inlineOnly(err error, slateID string) error {
-	if err != nil || slateID == "" {
-		return err
-	}
-	return &schema.ValidationError{Errors: []schema.FieldError{{Field: "slate_id", Reason: schema.ReasonInvalid, Message: schema.MsgSlateIDUnsupported}}}
-}
-
-// The request documents as job kinds decode them: the schema documents,
-// refusing slate_id until a slate store exists.
+// The request documents as job kinds decode them: the schema documents. A
+// document naming a slate_id gets its players from the slate store before
+// it is validated (see Resolve).
 type (
 	// SimulateDoc is a simulate request as the simulate kind decodes it.
 	SimulateDoc struct{ schema.SimulateRequest }
@@ -32,26 +25,6 @@ type (
 	// PortfolioDoc is a portfolio request as the portfolio kind decodes it.
 	PortfolioDoc struct{ schema.PortfolioRequest }
 )
-
-// Validate checks the document and refuses slate_id.
-func (d *SimulateDoc) Validate() error {
-	return inlineOnly(d.SimulateRequest.Validate(), d.SlateID)
-}
-
-// Validate checks the document and refuses slate_id.
-func (d *ContestSimDoc) Validate() error {
-	return inlineOnly(d.ContestSimRequest.Validate(), d.SlateID)
-}
-
-// Validate checks the document and refuses slate_id.
-func (d *OwnershipDoc) Validate() error {
-	return inlineOnly(d.OwnershipRequest.Validate(), d.SlateID)
-}
-
-// Validate checks the document and refuses slate_id.
-func (d *PortfolioDoc) Validate() error {
-	return inlineOnly(d.PortfolioRequest.Validate(), d.SlateID)
-}
 
 // runSimulate is the simulate compute with the calibration applied: it
 // resolves the request's calibration_id (an id, or "latest" of the

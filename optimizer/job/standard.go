@@ -18,14 +18,17 @@ const (
 )
 
 // Services are what the compute functions need from outside the process.
-// The zero value is valid: calibrations are then computed every time and a
-// calibration_id cannot be resolved (a job naming one fails as
-// invalid_request).
+// The zero value is valid: calibrations are then computed every time, and
+// a calibration_id or a slate_id cannot be resolved (a job naming one fails
+// as invalid_request).
 type Services struct {
 	// Calibrations is the calibration cache: calibrate jobs store their
 	// results there and answer identical requests from it; simulations
 	// resolve calibration_id through it.
 	Calibrations Calibrations
+	// Slates is the slate store: a request naming a slate_id gets its
+	// players from it, and calibrate's source.slate_ids its history rows.
+	Slates Slates
 	// Warn, when set, hears of service problems the compute worked around
 	// (e.g. a calibration cache that could not be written); the worker logs
 	// them.
@@ -44,17 +47,17 @@ func (s Services) warn(ctx context.Context, msg string, err error) {
 func Standard(s Services) *Registry {
 	r, err := NewRegistry(
 		Define[schema.OptimizeRequest, schema.OptimizeResult](TypeOptimize, "/v1/optimize",
-			func(r *schema.OptimizeRequest) schema.JobOptions { return r.JobOptions }, runOptimize),
+			func(r *schema.OptimizeRequest) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, runOptimize)),
 		Define[SimulateDoc, schema.SimulateResult](TypeSimulate, "/v1/simulate",
-			func(r *SimulateDoc) schema.JobOptions { return r.JobOptions }, s.runSimulate),
+			func(r *SimulateDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, s.runSimulate)),
 		Define[ContestSimDoc, schema.ContestSimResult](TypeContestSim, "/v1/contest-sim",
-			func(r *ContestSimDoc) schema.JobOptions { return r.JobOptions }, s.runContestSim),
+			func(r *ContestSimDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, s.runContestSim)),
 		Define[OwnershipDoc, schema.OwnershipResult](TypeOwnership, "/v1/ownership",
-			func(r *OwnershipDoc) schema.JobOptions { return r.JobOptions }, runOwnership),
+			func(r *OwnershipDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, runOwnership)),
 		Define[PortfolioDoc, schema.PortfolioSelection](TypePortfolio, "/v1/portfolio",
-			func(r *PortfolioDoc) schema.JobOptions { return r.JobOptions }, s.runPortfolio),
+			func(r *PortfolioDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, s.runPortfolio)),
 		Define[CalibrateDoc, schema.CalibrateResult](TypeCalibrate, "/v1/calibrate",
-			func(r *CalibrateDoc) schema.JobOptions { return r.JobOptions }, s.runCalibrate),
+			func(r *CalibrateDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, s.runCalibrate)),
 	)
 	if err != nil {
 		panic(err) // A programming error in the table above; caught by tests.

@@ -124,10 +124,12 @@ type LateSwap struct {
 	StartedGames []string     `json:"started_games,omitempty"`
 }
 
-// MsgSlateIDUnsupported is the message refusing a request that names a
-// slate_id: no slate store resolves slate ids yet, so the players must be
-// given inline.
-const MsgSlateIDUnsupported = "slate_id is not supported yet (no slate store): give the players inline"
+// MsgSlateIDUnsupported is the message refusing a document that still
+// names a slate_id when it is validated on its own: the job seam
+// (optimizer/job.Resolve) replaces slate_id with the stored slate's players
+// before it validates, so only a document checked without a slate store
+// meets it.
+const MsgSlateIDUnsupported = "slate_id needs the slate store to be resolved into players (the gateway does it): give the players inline to validate the document alone"
 
 // maxRosterSize is the largest roster of any site, sport and mode
 // (DraftKings MLB): the bound of roster-sized fields when the rules are
@@ -148,7 +150,8 @@ func (r *OptimizeRequest) Normalized() (slate.Site, slate.Sport, slate.Mode, err
 // every position (of a player or a stack) is one a slot accepts, every
 // salary fits under the cap, and the roster-sized fields fit the roster.
 // What only the solver can tell (an infeasible combination of rules) is
-// left to it. slate_id is refused until a slate store exists.
+// left to it. A slate_id is refused here: optimizer/job resolves it into
+// players before it validates.
 func (r *OptimizeRequest) Validate() error {
 	var l errorList
 	validateSSM(&l, r.Site, r.Sport, r.Mode)

@@ -70,6 +70,8 @@ type Common struct {
 	// calibration cache keeps at most this many per sport, evicting the
 	// oldest.
 	CalibrationMaxPerSport int
+	// Neo4j configures the slate store's Neo4j (see neo4j.go).
+	Neo4j Neo4j
 }
 
 // WorkerPool holds the Asynq server settings, used by the worker binary and
@@ -333,6 +335,7 @@ func (p *parser) common() Common {
 		ShutdownTimeout:        p.duration("DFSOPT_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, 0, 10*time.Minute),
 		CalibrationTTL:         p.duration("DFSOPT_CALIBRATION_TTL", DefaultCalibrationTTL, time.Minute, 365*24*time.Hour),
 		CalibrationMaxPerSport: p.intRange("DFSOPT_CALIBRATION_MAX_PER_SPORT", DefaultCalibrationMaxPerSport, 1, 10000),
+		Neo4j:                  p.neo4j(),
 	}
 }
 

@@ -131,7 +131,9 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 		return false, nil
 	}
 	doc, ok := req.Doc.(*job.ContestSimDoc)
-	if !ok {
+	if !ok || doc.SlateID != "" {
+		// A job naming a stored slate runs whole: the handler reads the
+		// slate's players (the chunks get no slate store).
 		return false, nil
 	}
 	chunks := f.plan(&doc.ContestSimRequest)

@@ -23,6 +23,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/api/internal/httpapi"
@@ -34,6 +35,9 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/ratelimit"
 	"github.com/dfsopt/dfsopt/pkg/redisconn"
+	"github.com/dfsopt/dfsopt/pkg/slatestore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
@@ -88,7 +92,14 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	// The registry's compute functions (run by the embedded worker) use the
 	// calibration cache; the gateway itself only checks it for /ready.
 	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
-	reg := task.Standard(runner.ComputeServices(calibrations))
+	slates, err := openSlates(ctx, cfg.Neo4j, rdb, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = slates.Close(context.WithoutCancel(ctx)) }()
+	services := runner.ComputeServices(calibrations)
+	services.Slates = slatestore.ForJobs(slates)
+	reg := task.Standard(services)
 	store := jobstore.New(rdb, cfg.ResultTTL)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer func() { _ = client.Close() }()
@@ -118,11 +129,11 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	if slices.Contains(cfg.CORSOrigins, "*") {
 		log.Warn("DFSOPT_CORS_ORIGINS is \"*\": any web page may call this gateway (development only)")
 	}
-	jobService := jobs.New(reg, store, client, inspector)
+	jobService := jobs.New(reg, store, client, inspector).WithSlates(services.Slates)
 	jobService.LimitActive(cfg.MaxActiveJobs)
 
 	handler := httpapi.New(httpapi.Deps{
-		Log: log, Registry: reg, Jobs: jobService,
+		Log: log, Registry: reg, Jobs: jobService, Slates: slates,
 		Auth: auth.NewAuthenticator(adminKey, keys), Keys: keys, Users: users, Tokens: tokens,
 		Limiter: ratelimit.New(rdb),
 		Limits: httpapi.Limits{
@@ -132,7 +143,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		CORSOrigins:  cfg.CORSOrigins,
 		Audit:        log.Named("audit"),
 		Ready:        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		ReadyChecks:  map[string]httpapi.Checker{"calibration_cache": calibrations.Ping},
+		ReadyChecks:  readyChecks(cfg.Neo4j, calibrations.Ping, slates.Ping),
 		MaxBodyBytes: cfg.MaxBodyBytes, Version: version,
 	})
 	bannerKey := ""
@@ -228,6 +239,37 @@ func newTokens(ctx context.Context, cfg *config.Gateway, log *zap.Logger) (*auth
 	log.Info("bearer tokens accepted", zap.Strings("algorithms", t.Methods()), zap.String("issuer", cfg.JWT.Issuer),
 		zap.String("audience", cfg.JWT.Audience), zap.Bool("issues_tokens", t.CanIssue()))
 	return t, nil
+}
+
+// openSlates returns the slate store: Neo4j when DFSOPT_NEO4J_URI is set
+// (its schema is created now if it answers, else on first contact: the
+// gateway starts anyway and its slate routes answer 503 meanwhile), else
+// Redis.
+func openSlates(ctx context.Context, cfg config.Neo4j, rdb redis.UniversalClient, log *zap.Logger) (slatestore.Store, error) {
+	if !cfg.Enabled() {
+		log.Info("slate store: redis (DFSOPT_NEO4J_URI is unset)")
+		return redisstore.New(rdb), nil
+	}
+	st, err := neo4jstore.New(neo4jstore.Options{URI: cfg.URI, User: cfg.User, Password: cfg.Password.Reveal(),
+		MaxPool: cfg.MaxPool, Timeout: cfg.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.EnsureSchema(ctx); err != nil {
+		log.Warn("slate store: neo4j does not answer yet; slate routes answer 503 until it does", zap.Error(err))
+	}
+	log.Info("slate store: neo4j", zap.Int("max_pool", cfg.MaxPool), zap.Duration("timeout", cfg.Timeout))
+	return st, nil
+}
+
+// readyChecks are the dependencies /ready requires besides Redis: the
+// calibration cache, and Neo4j when it holds the slates.
+func readyChecks(neo config.Neo4j, calibrations, slates httpapi.Checker) map[string]httpapi.Checker {
+	checks := map[string]httpapi.Checker{"calibration_cache": calibrations}
+	if neo.Enabled() {
+		checks["neo4j"] = slates
+	}
+	return checks
 }
 
 // displayAddr turns a listen address into one a browser can use.

@@ -59,7 +59,8 @@ func TestReadyReportsCalibrationCache(t *testing.T) {
 }
 
 // TestSubmitCalibrate: POST /v1/calibrate queues a low-priority job;
-// source.slate_ids is refused with 422 naming the field.
+// source.slate_ids naming a slate the store does not hold is refused with
+// 422 naming the field.
 func TestSubmitCalibrate(t *testing.T) {
 	f := newFixture(t)
 	row := `{"player_id":"1","position":"QB","team":"KC","date":"2024-W01","projection":20,"actual":25}`
@@ -73,8 +74,8 @@ func TestSubmitCalibrate(t *testing.T) {
 	}
 	w = f.do("POST", "/v1/calibrate", admin, strings.NewReader(`{"sport":"nfl","source":{"slate_ids":["s1"]}}`))
 	b := decodeError(t, w)
-	if w.Code != http.StatusUnprocessableEntity || len(b.Error.Details) == 0 || b.Error.Details[0].Field != "source.slate_ids" ||
-		!strings.Contains(b.Error.Message, "not supported") {
+	if w.Code != http.StatusUnprocessableEntity || len(b.Error.Details) == 0 || b.Error.Details[0].Field != "source.slate_ids[0]" ||
+		!strings.Contains(b.Error.Message, "not found") {
 		t.Fatalf("slate source: %d %s", w.Code, w.Body)
 	}
 }

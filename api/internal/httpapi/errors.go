@@ -15,6 +15,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/requestid"
+	"github.com/dfsopt/dfsopt/pkg/slatestore"
 )
 
 // Error codes of the error body.
@@ -131,6 +132,8 @@ func errorFor(err error) (int, ErrorInfo) {
 		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: nr.Error()}
 	case errors.Is(err, jobstore.ErrFinished):
 		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: "the job already finished and cannot be canceled"}
+	case errors.Is(err, slatestore.ErrUnavailable):
+		return http.StatusServiceUnavailable, ErrorInfo{Code: CodeUnavailable, Message: "the slate store is unavailable; try again"}
 	case errors.Is(err, jobs.ErrUnavailable):
 		return http.StatusServiceUnavailable, ErrorInfo{Code: CodeUnavailable, Message: "the job queue is unavailable; try again"}
 	case errors.As(err, &netErr):

@@ -21,6 +21,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/ratelimit"
+	"github.com/dfsopt/dfsopt/pkg/slatestore"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
@@ -55,6 +56,8 @@ type Deps struct {
 	// ReadyChecks are further named dependencies /ready requires (e.g.
 	// "calibration_cache"), reported under "checks" by name.
 	ReadyChecks map[string]Checker
+	// Slates is the slate store behind /v1/slates; nil: no slate routes.
+	Slates slatestore.Store
 	// MaxBodyBytes caps request bodies (413 above).
 	MaxBodyBytes int64
 	// Version is reported by /health.
@@ -124,6 +127,7 @@ func New(d Deps) http.Handler {
 	v1.GET("/jobs/:id", require(auth.ScopeJobsRead), h.get)
 	v1.GET("/jobs/:id/result", require(auth.ScopeJobsRead), h.result)
 	v1.DELETE("/jobs/:id", require(auth.ScopeJobsWrite), h.cancel)
+	registerSlates(v1, d.Slates)
 	admin := v1.Group("/admin", require(auth.ScopeAdmin))
 	if d.Keys != nil {
 		admin.POST("/api-keys", h.createKey)

@@ -25,6 +25,8 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
+	"github.com/dfsopt/dfsopt/pkg/slatestore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
@@ -70,9 +72,11 @@ func newFixtureWith(t testing.TB, edit func(*Deps, *fixture)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: store, insp: insp, keys: keys, users: users, tokens: tokens, redis: r, audit: &bytes.Buffer{}, readyOK: true}
+	slates := redisstore.New(r.Client)
 	d := Deps{
-		Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp),
-		Auth: auth.NewAuthenticator(admin, keys), Keys: keys, Users: users, Tokens: tokens,
+		Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp).WithSlates(slatestore.ForJobs(slates)),
+		Slates: slates,
+		Auth:   auth.NewAuthenticator(admin, keys), Keys: keys, Users: users, Tokens: tokens,
 		Audit: logging.NewTo(f.audit, "gateway", zapcore.InfoLevel).Named("audit"),
 		Ready: func(context.Context) error {
 			if f.readyOK {

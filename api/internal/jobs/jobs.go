@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
@@ -76,6 +77,7 @@ type Service struct {
 	queue     Enqueuer
 	cancel    Canceler
 	maxActive int
+	slates    job.Slates
 }
 
 // LimitActive caps the queued plus running jobs of each principal (0, the
@@ -85,6 +87,14 @@ func (s *Service) LimitActive(n int) { s.maxActive = n }
 // New returns a job service.
 func New(reg *task.Registry, store *jobstore.Store, queue Enqueuer, cancel Canceler) *Service {
 	return &Service{reg: reg, store: store, queue: queue, cancel: cancel}
+}
+
+// WithSlates makes Submit check the stored slates a request names (slate_id,
+// calibrate's source.slate_ids) against the slate store, and returns s.
+// Without it such requests are refused as invalid. Call it while wiring.
+func (s *Service) WithSlates(slates job.Slates) *Service {
+	s.slates = slates
+	return s
 }
 
 // Submission is one request document to run as a job.
@@ -100,10 +110,11 @@ type Submission struct {
 }
 
 // Submit validates a request document, records a queued job and enqueues
-// its task. Errors: *schema.ValidationError for a bad document,
-// *auth.ScopeError when it asks for priority critical without scope
-// jobs:critical, *TooManyJobsError when the principal is at its cap of
-// queued and running jobs, ErrUnavailable when Redis cannot be reached.
+// its task. Errors: *schema.ValidationError for a bad document or an
+// unknown slate, *auth.ScopeError when it asks for priority critical
+// without scope jobs:critical, *TooManyJobsError when the principal is at
+// its cap of queued and running jobs, ErrUnavailable when Redis cannot be
+// reached, the slate store's error when it cannot be reached.
 func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, error) {
 	req, err := sub.Kind.Decode(sub.Body)
 	if err != nil {
@@ -115,6 +126,11 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 		if err := sub.Principal.Require(auth.ScopeJobsCritical); err != nil {
 			return nil, err
 		}
+	}
+	// A request naming stored slates is valid once they are found and its
+	// document checks out with their players; the worker reads them again.
+	if err := job.CheckSlates(ctx, s.slates, req); err != nil {
+		return nil, err
 	}
 	j := &jobstore.Job{
 		ID: NewJobID(), Type: sub.Kind.Type, Queue: sub.Kind.Queue(req),

@@ -18,7 +18,7 @@ import (
 // error naming the failing parameters (exit 1), never a result.
 func calibrateCompute(ctx context.Context, r *schema.CalibrateRequest, p func(int, int, string)) (*schema.CalibrateResult, error) {
 	if r.Source != nil && len(r.Rows) == 0 {
-		return nil, &usageError{msg: "source.slate_ids is not supported yet (there is no slate store): give the history with --rows"}
+		return nil, &usageError{msg: "source.slate_ids needs the gateway's slate store: run with --server URL, or give the history with --rows"}
 	}
 	res, err := calibrate.Run(ctx, r, func(d, t int) { p(d, t, "sampling") })
 	if errors.Is(err, calibrate.ErrNoRows) {

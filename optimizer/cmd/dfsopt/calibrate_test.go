@@ -79,7 +79,7 @@ func TestCalibrateErrors(t *testing.T) {
 	}
 	req := filepath.Join(t.TempDir(), "req.json")
 	_ = os.WriteFile(req, []byte(`{"sport":"nfl","source":{"slate_ids":["s1"]}}`), 0o644)
-	if code, _, stderr := runCLI("calibrate", "--request", req); code != exitUsage || !strings.Contains(stderr, "not supported") {
+	if code, _, stderr := runCLI("calibrate", "--request", req); code != exitUsage || !strings.Contains(stderr, "no slate store") {
 		t.Errorf("slate source: exit %d %q", code, stderr)
 	}
 }

@@ -8,6 +8,7 @@
 //	dfsopt contest-sim|portfolio --salaries DKSalaries.csv --projections p.csv --entries DKEntries.csv --payouts payouts.csv
 //	dfsopt COMMAND ... --emit-request                      # print the request document, compute nothing
 //	dfsopt calibrate --rows history.csv [--sport nfl --seed N --chains 4 --draws 1000] [--server URL --api-key KEY]
+//	dfsopt slates import --salaries DKSalaries.csv [--projections p.csv] --server URL --api-key KEY
 //
 // Locally it validates the request document, runs the optimizer and prints
 // the result document on stdout. With --server it submits the same document
@@ -44,7 +45,8 @@ func main() {
 
 const usage = `usage: dfsopt COMMAND (--request FILE | site files) [--server URL --api-key KEY] [flags]
 
-Commands: optimize, simulate, contest-sim, ownership, portfolio, calibrate.
+Commands: optimize, simulate, contest-sim, ownership, portfolio, calibrate;
+slates (import a slate into the gateway's store: dfsopt slates help).
 
 Runs a request document of the command's job type (JSON; "-" reads stdin)
 and prints the result document on stdout. Without --server it computes
@@ -85,8 +87,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if args[0] == "keys" {
+	switch args[0] {
+	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "slates":
+		return runSlates(ctx, args[1:], stdout, stderr)
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
@@ -20,6 +21,9 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/redisconn"
+	"github.com/dfsopt/dfsopt/pkg/slatestore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
@@ -52,7 +56,14 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 
 	store := jobstore.New(rdb, cfg.ResultTTL)
 	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
-	reg := task.Standard(runner.ComputeServices(calibrations))
+	slates, err := openSlates(ctx, cfg.Neo4j, rdb, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = slates.Close(context.WithoutCancel(ctx)) }()
+	services := runner.ComputeServices(calibrations)
+	services.Slates = slatestore.ForJobs(slates)
+	reg := task.Standard(services)
 	h := runner.NewHandler(reg, store, log)
 	srv := runner.NewServer(rdb, cfg.WorkerPool, cfg.ShutdownTimeout, h, log)
 	client := asynq.NewClientFromRedisClient(rdb)
@@ -71,4 +82,25 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 	srv.Shutdown()
 	log.Info("worker stopped")
 	return nil
+}
+
+// openSlates returns the slate store the jobs read slate_id and calibrate
+// history from: Neo4j when DFSOPT_NEO4J_URI is set (its schema is created
+// now if it answers, else on first contact; meanwhile such jobs are
+// retried), else Redis.
+func openSlates(ctx context.Context, cfg config.Neo4j, rdb redis.UniversalClient, log *zap.Logger) (slatestore.Store, error) {
+	if !cfg.Enabled() {
+		log.Info("slate store: redis (DFSOPT_NEO4J_URI is unset)")
+		return redisstore.New(rdb), nil
+	}
+	st, err := neo4jstore.New(neo4jstore.Options{URI: cfg.URI, User: cfg.User, Password: cfg.Password.Reveal(),
+		MaxPool: cfg.MaxPool, Timeout: cfg.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.EnsureSchema(ctx); err != nil {
+		log.Warn("slate store: neo4j does not answer yet; jobs naming a slate are retried until it does", zap.Error(err))
+	}
+	log.Info("slate store: neo4j", zap.Int("max_pool", cfg.MaxPool), zap.Duration("timeout", cfg.Timeout))
+	return st, nil
 }
