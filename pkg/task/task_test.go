@@ -99,13 +99,15 @@ func TestDecodeQueueTimeoutAndTask(t *testing.T) {
 
 func TestDecodeErrorsNameTheField(t *testing.T) {
 	k, _ := Standard(job.Services{}).Lookup(TypeOptimize)
+	const players = `[{"id":"1","name":"A","positions":["PG"],"team":"X","salary":5000,"projection":30}]`
 	cases := []struct{ body, field string }{
 		{`{"site":"draftkings","sport":"nba","lineups":1,"players":[],"bogus":1}`, "bogus"},
 		{`{"site":"draftkings","sport":"nba","lineups":"x"}`, "lineups"},
-		{`{"site":"draftkings","sport":"nba","lineups":0,"slate_id":"s"}`, "lineups"},
-		{`{"site":"mars","sport":"nba","lineups":1,"slate_id":"s"}`, "site"},
+		{`{"site":"draftkings","sport":"nba","lineups":0,"players":` + players + `}`, "lineups"},
+		{`{"site":"mars","sport":"nba","lineups":1,"players":` + players + `}`, "site"},
+		{`{"site":"draftkings","sport":"nba","lineups":1,"players":` + players + `,"slate_id":"s"}`, "slate_id"},
 		// Webhooks are not delivered yet: refused, not silently ignored.
-		{`{"site":"draftkings","sport":"nba","lineups":1,"slate_id":"s","webhook_url":"https://example.test/hook"}`, "webhook_url"},
+		{`{"site":"draftkings","sport":"nba","lineups":1,"players":` + players + `,"webhook_url":"https://example.test/hook"}`, "webhook_url"},
 	}
 	for _, c := range cases {
 		_, err := k.Decode([]byte(c.body))
