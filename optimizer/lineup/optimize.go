@@ -32,6 +32,11 @@ func (e *InfeasibleError) Error() string {
 	return fmt.Sprintf("no valid lineup: %s (conflicting rules: %s)", e.Reason, strings.Join(e.Rules, ", "))
 }
 
+// JobCode is the failure code of a job that ends with this error: the
+// service maps job errors to codes through a JobCode() string method, and an
+// infeasible request fails with "infeasible".
+func (e *InfeasibleError) JobCode() string { return "infeasible" }
+
 // Optimize builds the lineups of an optimize request with inline players.
 func Optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progress) (*schema.OptimizeResult, error) {
 	return optimize(ctx, req, progress, false)
