@@ -45,6 +45,8 @@ type lp struct {
 	rho, rho2, alpha, col []float64
 	cands                 []candidate
 	flips                 []int
+	nz, nzA               []int32
+	refB, spare           []float64 // refactor scratch: B, and the previous inverse's storage
 }
 
 // candidate is an entering candidate of the dual ratio test.
@@ -297,7 +299,13 @@ func (p *lp) refactor() {
 		return
 	}
 	// dense B, then Gauss-Jordan with partial pivoting
-	a := make([]float64, m*m)
+	// scratch reused across refactorizations: B, then the old inverse's
+	// storage for the new one (B^-1 is rebuilt from the basis columns alone)
+	if cap(p.refB) < m*m {
+		p.refB = make([]float64, m*m)
+	}
+	a := p.refB[:m*m]
+	clear(a)
 	for r := 0; r < m; r++ {
 		j := p.basis[r]
 		if j >= p.n {
@@ -308,7 +316,12 @@ func (p *lp) refactor() {
 			a[int(i)*m+r] = p.colVal[j][k]
 		}
 	}
-	inv := make([]float64, m*m)
+	inv := p.spare
+	if cap(inv) < m*m {
+		inv = make([]float64, m*m)
+	}
+	inv = inv[:m*m]
+	clear(inv)
 	for i := 0; i < m; i++ {
 		inv[i*m+i] = 1
 	}
@@ -331,6 +344,9 @@ func (p *lp) refactor() {
 		f := 1 / a[col*m+col]
 		scaleRow(a, m, col, f)
 		scaleRow(inv, m, col, f)
+		nzA := append(p.nzA[:0], p.nonzeros(a[col*m:col*m+m])...)
+		p.nzA = nzA
+		nzInv := p.nonzeros(inv[col*m : col*m+m])
 		for r := 0; r < m; r++ {
 			if r == col {
 				continue
@@ -339,11 +355,11 @@ func (p *lp) refactor() {
 			if g == 0 {
 				continue
 			}
-			axpyRow(a, m, r, col, -g)
-			axpyRow(inv, m, r, col, -g)
+			axpyRow(a, m, r, col, -g, nzA)
+			axpyRow(inv, m, r, col, -g, nzInv)
 		}
 	}
-	p.binv = inv
+	p.spare, p.binv = p.binv, inv
 	p.recomputeDual()
 	for j := 0; j < p.n+m; j++ {
 		if p.pos[j] < 0 {
@@ -397,12 +413,11 @@ func scaleRow(a []float64, m, i int, f float64) {
 	}
 }
 
-func axpyRow(a []float64, m, dst, src int, f float64) {
+// axpyRow adds f times row src to row dst over the nonzero columns nz of src.
+func axpyRow(a []float64, m, dst, src int, f float64, nz []int32) {
 	d, s := a[dst*m:dst*m+m], a[src*m:src*m+m]
-	for t, v := range s {
-		if v != 0 {
-			d[t] += f * v
-		}
+	for _, t := range nz {
+		d[t] += f * s[t]
 	}
 }
 
@@ -646,13 +661,12 @@ func (p *lp) solve(cutoff float64, maxIter int) (lpStatus, error) {
 					rhs[j-p.n] += dx
 				}
 			}
+			nz := p.nonzeros(rhs)
 			for i := 0; i < m; i++ {
 				row := p.binv[i*m : i*m+m]
 				v := 0.0
-				for t, b := range rhs {
-					if b != 0 {
-						v += row[t] * b
-					}
+				for _, t := range nz {
+					v += row[t] * rhs[t]
 				}
 				p.x[p.basis[i]] -= v
 			}
@@ -672,16 +686,15 @@ func (p *lp) solve(cutoff float64, maxIter int) (lpStatus, error) {
 		for t := range pr {
 			pr[t] *= inv
 		}
+		nz := p.nonzeros(pr)
 		for i := 0; i < m; i++ {
 			if i == r || col[i] == 0 {
 				continue
 			}
 			f := col[i]
 			row := p.binv[i*m : i*m+m]
-			for t, v := range pr {
-				if v != 0 {
-					row[t] -= f * v
-				}
+			for _, t := range nz {
+				row[t] -= f * pr[t]
 			}
 		}
 		p.basis[r] = enter
@@ -691,6 +704,20 @@ func (p *lp) solve(cutoff float64, maxIter int) (lpStatus, error) {
 		p.iterations++
 		p.yValid = false
 	}
+}
+
+// nonzeros returns the indices of the nonzero entries of v, ascending (in
+// scratch space valid until the next call). Dense row operations skip zeros
+// through it: basis inverse rows are mostly sparse.
+func (p *lp) nonzeros(v []float64) []int32 {
+	nz := p.nz[:0]
+	for t, x := range v {
+		if x != 0 {
+			nz = append(nz, int32(t))
+		}
+	}
+	p.nz = nz
+	return nz
 }
 
 // eligible reports whether nonbasic j with pivot-row entry a can enter when
