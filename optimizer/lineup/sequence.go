@@ -13,6 +13,10 @@ import (
 // sequence continues with one branch and bound per lineup.
 const enumLimit = 60_000
 
+// minWiden is the narrowest window extension (points) tried when a round
+// holds too many rosters; below it the sequence goes on per lineup.
+const minWiden = 0.01
+
 var errPoolFull = errors.New("enumeration pool full")
 
 // candidate lineup of the enumeration pool.
@@ -80,6 +84,7 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 	ref := value(first) // best lineup under the static rules and current caps
 	step := math.Max(0.5, 0.006*math.Abs(ref))
 	delta := 2 * step
+	covered := 0.0 // window of the last round enumerated in full since ref was set
 	var chosen [][]int
 	limit := size - md.minUnique
 	mark := make([]bool, md.nx)
@@ -108,6 +113,7 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 			}
 			ref = value(best)
 			delta = 2 * step // a new state: start from a narrow window again
+			covered = 0
 		}
 		floor := ref - delta
 		complete := floor < lowest
@@ -116,12 +122,20 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		}
 		var pool []pooled
 		s.ctx = ctx
+		roundLimit := min(enumLimit, 1000+20*(n-len(chosen)))
 		err := s.enumerate(floor, func(cols []int, v float64) bool {
 			pool = append(pool, pooled{cols: cols, v: v})
-			return len(pool) < enumLimit
+			return len(pool) < roundLimit
 		})
 		if errors.Is(err, errPoolFull) {
-			return chosen, false, nil
+			// more rosters in the window than the next lineups can need:
+			// narrow it toward the window already covered, unless ties alone
+			// fill it
+			if delta-covered < minWiden {
+				return chosen, false, nil
+			}
+			delta = covered + (delta-covered)/4
+			continue
 		}
 		if err != nil {
 			return nil, false, err
@@ -219,12 +233,21 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		if complete {
 			return o.finishSequence(chosen, counts)
 		}
-		// the work of an enumeration grows about geometrically with the
-		// window, so widen it additively: the last round dominates the total
-		delta += step
-		if len(chosen) == before {
-			step *= 2 // a round that placed nothing: the next lineup is far below
+		// The work of an enumeration grows about geometrically with the
+		// window, so widen it additively: the last round dominates the total.
+		// A round that placed nothing doubles the step (the next lineup is far
+		// below); otherwise the lineups placed per point of new window predict
+		// how far the remaining ones reach, with a margin.
+		placed := len(chosen) - before
+		ext := step
+		if placed == 0 {
+			step *= 2
+		} else {
+			rate := float64(placed) / (delta - covered)
+			ext = min(step, max(step/8, 1.5*float64(n-len(chosen))/rate))
 		}
+		covered = delta
+		delta += ext
 	}
 }
 
