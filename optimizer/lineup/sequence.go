@@ -85,6 +85,9 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 	step := math.Max(0.5, 0.006*math.Abs(ref))
 	delta := 2 * step
 	covered := 0.0 // window of the last round enumerated in full since ref was set
+	// depth of the last round that placed lineups, and the lineups chosen by
+	// then (0: none since ref was set)
+	prevDepth, prevCount := 0.0, 0.0
 	var chosen [][]int
 	limit := size - md.minUnique
 	mark := make([]bool, md.nx)
@@ -113,7 +116,7 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 			}
 			ref = value(best)
 			delta = 2 * step // a new state: start from a narrow window again
-			covered = 0
+			covered, prevCount = 0, 0
 		}
 		floor := ref - delta
 		complete := floor < lowest
@@ -236,15 +239,24 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		// The work of an enumeration grows about geometrically with the
 		// window, so widen it additively: the last round dominates the total.
 		// A round that placed nothing doubles the step (the next lineup is far
-		// below); otherwise the lineups placed per point of new window predict
-		// how far the remaining ones reach, with a margin.
+		// below). Otherwise the lineups placed so far predict how deep the
+		// rest lie, with a margin: their count grows about exponentially with
+		// the depth of the window once two rounds placed some, linearly
+		// before. Narrower than needed costs a round, wider a bigger one.
 		placed := len(chosen) - before
 		ext := step
 		if placed == 0 {
 			step *= 2
 		} else {
-			rate := float64(placed) / (delta - covered)
-			ext = min(step, max(step/8, 1.5*float64(n-len(chosen))/rate))
+			c := float64(len(chosen))
+			if prevCount > 0 && c > prevCount {
+				growth := math.Log(c/prevCount) / (delta - prevDepth)
+				ext = 1.25 * math.Log(float64(n)/c) / growth
+			} else {
+				ext = 1.5 * float64(n-len(chosen)) * (delta - covered) / float64(placed)
+			}
+			ext = min(step, max(step/8, ext))
+			prevDepth, prevCount = delta, c
 		}
 		covered = delta
 		delta += ext
