@@ -45,6 +45,12 @@ func Optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 // optimize is Optimize; perLineup forces one branch and bound per lineup
 // instead of the enumeration strategy (tests cover both).
 func optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progress, perLineup bool) (*schema.OptimizeResult, error) {
+	return optimizeWith(ctx, req, progress, perLineup, defaultPoolLimits)
+}
+
+// optimizeWith is optimize with the enumeration's pool limits (tests shrink
+// them to exercise narrowing and the per-lineup fallback).
+func optimizeWith(ctx context.Context, req *schema.OptimizeRequest, progress Progress, perLineup bool, limits poolLimits) (*schema.OptimizeResult, error) {
 	start := time.Now()
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -63,6 +69,7 @@ func optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 		return nil, err
 	}
 	o.perLineup = perLineup
+	o.limits = limits
 	var res *schema.OptimizeResult
 	if req.LateSwap != nil {
 		res, err = o.lateSwap(ctx, progress)
@@ -79,6 +86,7 @@ func optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 // optimization is one request prepared for solving.
 type optimization struct {
 	perLineup bool
+	limits    poolLimits
 	poolBytes int64 // largest enumeration pool held
 	req       *schema.OptimizeRequest
 	rules     *slate.Rules
@@ -101,7 +109,7 @@ func fieldErr(field, reason, format string, args ...any) error {
 
 func newOptimization(req *schema.OptimizeRequest, rules *slate.Rules) (*optimization, error) {
 	c := &req.Constraints
-	o := &optimization{req: req, rules: rules, byID: map[string]int{}}
+	o := &optimization{req: req, rules: rules, byID: map[string]int{}, limits: defaultPoolLimits}
 	all := map[string]bool{}
 	for _, p := range req.Players {
 		all[p.ID] = true

@@ -9,12 +9,20 @@ import (
 	"slices"
 )
 
-// poolLimit bounds the lineups held by the enumeration strategy; past it the
+// poolLimits bound the rosters one round of the enumeration strategy holds:
+// round plus perLineup per missing lineup, at most pool. A round that
+// reaches its limit retries a narrower window; after maxOverflows such
+// rounds, or when the window cannot narrow below minWiden (ties), the
 // sequence continues with one branch and bound per lineup.
-const enumLimit = 60_000
+type poolLimits struct{ round, perLineup, pool int }
 
-// minWiden is the narrowest window extension (points) tried when a round
-// holds too many rosters; below it the sequence goes on per lineup.
+var defaultPoolLimits = poolLimits{round: 1000, perLineup: 20, pool: 60_000}
+
+// maxOverflows is how many rounds of a sequence may reach their pool limit.
+const maxOverflows = 6
+
+// minWiden is the narrowest window extension (points) a round that reaches
+// its pool limit is narrowed to.
 const minWiden = 0.01
 
 var errPoolFull = errors.New("enumeration pool full")
@@ -35,7 +43,7 @@ type pooled struct {
 // window is widened and enumerated again. It returns the lineups chosen, and
 // finished=true when the sequence is complete or no further lineup exists;
 // finished=false hands the rest of the sequence to per-lineup branch and bound
-// (the pool grew past enumLimit).
+// (windows kept reaching their pool limit, see poolLimits).
 func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []int, progress Progress) ([][]int, bool, error) {
 	md := s.md
 	n := o.req.Lineups
@@ -85,6 +93,7 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 	step := math.Max(0.5, 0.006*math.Abs(ref))
 	delta := 2 * step
 	covered := 0.0 // window of the last round enumerated in full since ref was set
+	overflows := 0 // rounds stopped at their pool limit
 	// depth of the last round that placed lineups, and the lineups chosen by
 	// then (0: none since ref was set)
 	prevDepth, prevCount := 0.0, 0.0
@@ -125,16 +134,18 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		}
 		var pool []pooled
 		s.ctx = ctx
-		roundLimit := min(enumLimit, 1000+20*(n-len(chosen)))
+		roundLimit := min(o.limits.pool, o.limits.round+o.limits.perLineup*(n-len(chosen)))
 		err := s.enumerate(floor, func(cols []int, v float64) bool {
 			pool = append(pool, pooled{cols: cols, v: v})
 			return len(pool) < roundLimit
 		})
 		if errors.Is(err, errPoolFull) {
-			// more rosters in the window than the next lineups can need:
-			// narrow it toward the window already covered, unless ties alone
-			// fill it
-			if delta-covered < minWiden {
+			// More rosters in the window than the next lineups can need:
+			// narrow it toward the window already covered. Windows that keep
+			// overflowing (ties no window splits, or lineups that lie far
+			// below rosters they cannot use) go on per lineup.
+			overflows++
+			if overflows > maxOverflows || delta-covered < minWiden {
 				return chosen, false, nil
 			}
 			delta = covered + (delta-covered)/4
