@@ -21,7 +21,7 @@ const warmKeep = 64
 // simulated outcome) without building a request document per call.
 //
 // A Problem is safe for concurrent use: each concurrent call solves its own
-// copy of the model, and copies are kept for later calls, with the lazy rows
+// copy of the model, and copies are pooled for later calls with the lazy rows
 // and integer solutions they have learnt (both hold for any objective).
 type Problem struct {
 	o      *optimization

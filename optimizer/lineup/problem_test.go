@@ -3,6 +3,7 @@ package lineup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -165,5 +166,79 @@ func TestProblemErrors(t *testing.T) {
 	}
 	if _, err := NewProblem(context.Background(), nil, pool, schema.Constraints{}); err == nil {
 		t.Fatal("want an error without rules")
+	}
+}
+
+// TestProblemAgainstBruteForce: on small random slates of every site, sport
+// and mode (captain formats included), the players Best returns make up an
+// optimal lineup for random points, by full enumeration.
+func TestProblemAgainstBruteForce(t *testing.T) {
+	for _, fc := range formats {
+		t.Run(fmt.Sprintf("%s-%s-%s", fc.site, fc.sport, fc.mode), func(t *testing.T) {
+			r, err := slate.RulesFor(fc.site, fc.sport, fc.mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var (
+				rng  *rand.Rand
+				pool []slate.Player
+				pr   *Problem
+			)
+			for seed := uint64(0); pr == nil; seed++ { // the first random slate with a lineup
+				if seed == 50 {
+					t.Fatal("no random slate with a lineup")
+				}
+				rng = rand.New(rand.NewPCG(seed, 5))
+				pool = randomSlate(rng, r, fc.n)
+				var err error
+				pr, err = NewProblem(context.Background(), r, pool, schema.Constraints{})
+				var ie *InfeasibleError
+				if err != nil && !errors.As(err, &ie) {
+					t.Fatal(err)
+				}
+			}
+			req := &schema.OptimizeRequest{Site: string(fc.site), Sport: string(fc.sport), Mode: string(fc.mode), Lineups: 1}
+			for trial := 0; trial < 3; trial++ {
+				points := make([]float64, len(pool))
+				scored := slices.Clone(pool)
+				for i := range points {
+					points[i] = math.Round(rng.Float64()*300) / 10
+					scored[i].Projection = points[i]
+				}
+				got, err := pr.Best(context.Background(), points)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, ok := oracleBest(r, req, scored, nil, nil, nil)
+				if !ok {
+					t.Fatal("oracle found no lineup")
+				}
+				byID := map[string]*slate.Player{}
+				for i := range scored {
+					byID[scored[i].ID] = &scored[i]
+				}
+				set := map[string]bool{}
+				for _, i := range got {
+					set[scored[i].ID] = true
+				}
+				best := math.Inf(-1)
+				enumerate(r, scored, func(e entry) {
+					if len(e.ids) != len(set) {
+						return
+					}
+					for _, id := range e.ids {
+						if !set[id] {
+							return
+						}
+					}
+					if checkLineup(r, req, byID, e) == nil {
+						best = math.Max(best, oracleValue(r, byID, e))
+					}
+				})
+				if math.Abs(best-want) > 1e-6 {
+					t.Fatalf("trial %d: Best's players make at most %.4f, the optimum is %.4f", trial, best, want)
+				}
+			}
+		})
 	}
 }
