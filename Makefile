@@ -78,10 +78,11 @@ bench: ## run the benchmarks (BENCHCOUNT runs each, for benchstat), then the opt
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $(PKGS)
 	@$(MAKE) --no-print-directory bench-cbc
 
-bench-cbc: ## 150 DK NFL lineups (min_unique 3): the optimizer and CBC side by side, with the ratio
+bench-cbc: ## 150 DK NFL lineups (min_unique 3, real projections): the optimizer and CBC side by side, with the ratio
 	@if ! command -v cbc >/dev/null; then echo "!!! WARNING: cbc is not installed (apt-get install coinor-cbc): no CBC comparison"; \
-	elif [ ! -f $(SLATES)/dk-nfl-2019-09-08/DKSalaries.csv ]; then echo "!!! WARNING: $(SLATES) not found: no CBC comparison"; \
-	else $(GO) run ./optimizer/internal/cmd/lineupvscbc -salaries $(SLATES)/dk-nfl-2019-09-08/DKSalaries.csv -lineups 150 -min-unique 3 -cbc-lineups $(CBC_LINEUPS); fi
+	elif [ ! -f $(SLATES)/dk-nfl-2019-09-08/projections_with_actuals.csv ]; then echo "!!! WARNING: $(SLATES) not found: no CBC comparison"; \
+	else $(GO) run ./optimizer/internal/cmd/lineupvscbc -salaries $(SLATES)/dk-nfl-2019-09-08/DKSalaries.csv \
+		-projections $(SLATES)/dk-nfl-2019-09-08/projections_with_actuals.csv -lineups 150 -min-unique 3 -cbc-lineups $(CBC_LINEUPS); fi
 
 fuzz: ## run each fuzz target for FUZZTIME
 	@set -e; for pkg in $(PKGS); do \

@@ -69,10 +69,16 @@
 // of the subtree is partitioned by flipping one free column at a time),
 // sorted, and lineup i is the first roster that passes uniqueness and
 // exposures given the lineups before it, which is exactly the sequential
-// optimum while it lies inside the window; otherwise the window widens. Near
-// the top of a slate rosters are sparse (the real 2019 DK NFL main slate has
-// 156 within 3 points of its best), so 150 lineups cost a few thousand nodes.
-// Sequences with randomness, or whose window would hold too many rosters, use
-// one branch and bound per lineup, warm-started from the rosters already seen
-// and pruned by a dominance rule that keeps exactness (see dominance.go).
+// optimum while it lies inside the window; otherwise the window widens and
+// is enumerated again, the uniqueness rows of the lineups chosen so far
+// pruning it. Each widening extrapolates how deep the missing lineups lie
+// from how many the earlier windows placed; a window that would hold too many
+// rosters is narrowed. Sequences with randomness (or whose ties alone
+// overflow a window) use one branch and bound per lineup, warm-started from
+// the rosters already seen and pruned by a dominance rule that keeps
+// exactness (see dominance.go).
+//
+// NewProblem and Problem.Best serve callers that need one optimal lineup for
+// many points vectors (simulations): the model is built once and only its
+// objective changes between calls.
 package lineup

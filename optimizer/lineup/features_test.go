@@ -163,6 +163,11 @@ func TestInfeasibleNamesRules(t *testing.T) {
 	if !errors.As(err, &ie) || !slices.Contains(ie.Rules, "constraints.min_salary") {
 		t.Fatalf("want infeasible naming constraints.min_salary, got %v", err)
 	}
+	// the service maps job failures through a JobCode() string method
+	var coded interface{ JobCode() string }
+	if !errors.As(err, &coded) || coded.JobCode() != "infeasible" {
+		t.Fatalf("want job code infeasible, got %v", err)
+	}
 }
 
 // TestValidationErrors: bad references are 4xx-style validation errors naming the field.

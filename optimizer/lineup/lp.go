@@ -45,6 +45,9 @@ type lp struct {
 	rho, rho2, alpha, col []float64
 	cands                 []candidate
 	flips                 []int
+	nz, nzA               []int32
+	refB, spare           []float64 // refactor scratch: A_T and its inverse, and the previous inverse's storage
+	tIdx                  []int     // refactor scratch: row -> index among the rows whose slack is nonbasic
 }
 
 // candidate is an entering candidate of the dual ratio test.
@@ -296,26 +299,54 @@ func (p *lp) refactor() {
 		}
 		return
 	}
-	// dense B, then Gauss-Jordan with partial pivoting
-	a := make([]float64, m*m)
+	// Basic slacks are unit columns: with T the rows whose slack is not
+	// basic and S the others, B = [[A_T, 0], [A_S, I]] (rows T then S,
+	// structural positions then slack ones), so B^-1 = [[A_T^-1, 0],
+	// [-A_S A_T^-1, I]] and only A_T, one row per basic structural, needs a
+	// dense Gauss-Jordan inversion (with partial pivoting).
+	tIdx := p.tIdx[:0]
+	var tRows []int
 	for r := 0; r < m; r++ {
-		j := p.basis[r]
-		if j >= p.n {
-			a[(j-p.n)*m+r] = 1
-			continue
-		}
-		for k, i := range p.colIdx[j] {
-			a[int(i)*m+r] = p.colVal[j][k]
+		if p.pos[p.n+r] >= 0 {
+			tIdx = append(tIdx, -1)
+		} else {
+			tIdx = append(tIdx, len(tRows))
+			tRows = append(tRows, r)
 		}
 	}
-	inv := make([]float64, m*m)
+	p.tIdx = tIdx
+	var xPos []int // positions of the basic structurals
 	for i := 0; i < m; i++ {
-		inv[i*m+i] = 1
+		if p.basis[i] < p.n {
+			xPos = append(xPos, i)
+		}
 	}
-	for col := 0; col < m; col++ {
+	q := len(xPos)
+	if q != len(tRows) {
+		p.slackBasis() // cannot happen for a basis: one slack row per basic slack
+		return
+	}
+	// scratch reused across refactorizations: A_T and its inverse, then the
+	// old inverse's storage for the new one
+	if cap(p.refB) < 2*q*q {
+		p.refB = make([]float64, 2*q*q)
+	}
+	a, ainv := p.refB[:q*q], p.refB[q*q:2*q*q]
+	clear(a)
+	clear(ainv)
+	for t, i := range xPos {
+		j := p.basis[i]
+		for k, r := range p.colIdx[j] {
+			if tr := tIdx[r]; tr >= 0 {
+				a[tr*q+t] = p.colVal[j][k]
+			}
+		}
+		ainv[t*q+t] = 1
+	}
+	for col := 0; col < q; col++ {
 		piv, best := -1, 0.0
-		for r := col; r < m; r++ {
-			if v := math.Abs(a[r*m+col]); v > best {
+		for r := col; r < q; r++ {
+			if v := math.Abs(a[r*q+col]); v > best {
 				piv, best = r, v
 			}
 		}
@@ -325,25 +356,62 @@ func (p *lp) refactor() {
 			return
 		}
 		if piv != col {
-			swapRows(a, m, piv, col)
-			swapRows(inv, m, piv, col)
+			swapRows(a, q, piv, col)
+			swapRows(ainv, q, piv, col)
 		}
-		f := 1 / a[col*m+col]
-		scaleRow(a, m, col, f)
-		scaleRow(inv, m, col, f)
-		for r := 0; r < m; r++ {
+		f := 1 / a[col*q+col]
+		scaleRow(a, q, col, f)
+		scaleRow(ainv, q, col, f)
+		nzA := append(p.nzA[:0], p.nonzeros(a[col*q:col*q+q])...)
+		p.nzA = nzA
+		nzInv := p.nonzeros(ainv[col*q : col*q+q])
+		for r := 0; r < q; r++ {
 			if r == col {
 				continue
 			}
-			g := a[r*m+col]
+			g := a[r*q+col]
 			if g == 0 {
 				continue
 			}
-			axpyRow(a, m, r, col, -g)
-			axpyRow(inv, m, r, col, -g)
+			axpyRow(a, q, r, col, -g, nzA)
+			axpyRow(ainv, q, r, col, -g, nzInv)
 		}
 	}
-	p.binv = inv
+	inv := p.spare
+	if cap(inv) < m*m {
+		inv = make([]float64, m*m)
+	}
+	inv = inv[:m*m]
+	clear(inv)
+	for t, i := range xPos {
+		row := inv[i*m : i*m+m]
+		src := ainv[t*q : t*q+q]
+		for tr, r := range tRows {
+			row[r] = src[tr]
+		}
+	}
+	for r := 0; r < m; r++ {
+		if ps := p.pos[p.n+r]; ps >= 0 {
+			inv[ps*m+r] = 1
+		}
+	}
+	for t, i := range xPos {
+		j := p.basis[i]
+		src := ainv[t*q : t*q+q]
+		nz := p.nonzeros(src)
+		for k, r := range p.colIdx[j] {
+			ps := p.pos[p.n+int(r)]
+			if ps < 0 {
+				continue // a T row
+			}
+			v := p.colVal[j][k]
+			row := inv[ps*m : ps*m+m]
+			for _, tr := range nz {
+				row[tRows[tr]] -= v * src[tr]
+			}
+		}
+	}
+	p.spare, p.binv = p.binv, inv
 	p.recomputeDual()
 	for j := 0; j < p.n+m; j++ {
 		if p.pos[j] < 0 {
@@ -397,12 +465,11 @@ func scaleRow(a []float64, m, i int, f float64) {
 	}
 }
 
-func axpyRow(a []float64, m, dst, src int, f float64) {
+// axpyRow adds f times row src to row dst over the nonzero columns nz of src.
+func axpyRow(a []float64, m, dst, src int, f float64, nz []int32) {
 	d, s := a[dst*m:dst*m+m], a[src*m:src*m+m]
-	for t, v := range s {
-		if v != 0 {
-			d[t] += f * v
-		}
+	for _, t := range nz {
+		d[t] += f * s[t]
 	}
 }
 
@@ -646,13 +713,12 @@ func (p *lp) solve(cutoff float64, maxIter int) (lpStatus, error) {
 					rhs[j-p.n] += dx
 				}
 			}
+			nz := p.nonzeros(rhs)
 			for i := 0; i < m; i++ {
 				row := p.binv[i*m : i*m+m]
 				v := 0.0
-				for t, b := range rhs {
-					if b != 0 {
-						v += row[t] * b
-					}
+				for _, t := range nz {
+					v += row[t] * rhs[t]
 				}
 				p.x[p.basis[i]] -= v
 			}
@@ -672,16 +738,15 @@ func (p *lp) solve(cutoff float64, maxIter int) (lpStatus, error) {
 		for t := range pr {
 			pr[t] *= inv
 		}
+		nz := p.nonzeros(pr)
 		for i := 0; i < m; i++ {
 			if i == r || col[i] == 0 {
 				continue
 			}
 			f := col[i]
 			row := p.binv[i*m : i*m+m]
-			for t, v := range pr {
-				if v != 0 {
-					row[t] -= f * v
-				}
+			for _, t := range nz {
+				row[t] -= f * pr[t]
 			}
 		}
 		p.basis[r] = enter
@@ -691,6 +756,20 @@ func (p *lp) solve(cutoff float64, maxIter int) (lpStatus, error) {
 		p.iterations++
 		p.yValid = false
 	}
+}
+
+// nonzeros returns the indices of the nonzero entries of v, ascending (in
+// scratch space valid until the next call). Dense row operations skip zeros
+// through it: basis inverse rows are mostly sparse.
+func (p *lp) nonzeros(v []float64) []int32 {
+	nz := p.nz[:0]
+	for t, x := range v {
+		if x != 0 {
+			nz = append(nz, int32(t))
+		}
+	}
+	p.nz = nz
+	return nz
 }
 
 // eligible reports whether nonbasic j with pivot-row entry a can enter when

@@ -32,6 +32,11 @@ func (e *InfeasibleError) Error() string {
 	return fmt.Sprintf("no valid lineup: %s (conflicting rules: %s)", e.Reason, strings.Join(e.Rules, ", "))
 }
 
+// JobCode is the failure code of a job that ends with this error: the
+// service maps job errors to codes through a JobCode() string method, and an
+// infeasible request fails with "infeasible".
+func (e *InfeasibleError) JobCode() string { return "infeasible" }
+
 // Optimize builds the lineups of an optimize request with inline players.
 func Optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progress) (*schema.OptimizeResult, error) {
 	return optimize(ctx, req, progress, false)
@@ -40,6 +45,12 @@ func Optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 // optimize is Optimize; perLineup forces one branch and bound per lineup
 // instead of the enumeration strategy (tests cover both).
 func optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progress, perLineup bool) (*schema.OptimizeResult, error) {
+	return optimizeWith(ctx, req, progress, perLineup, defaultPoolLimits)
+}
+
+// optimizeWith is optimize with the enumeration's pool limits (tests shrink
+// them to exercise narrowing and the per-lineup fallback).
+func optimizeWith(ctx context.Context, req *schema.OptimizeRequest, progress Progress, perLineup bool, limits poolLimits) (*schema.OptimizeResult, error) {
 	start := time.Now()
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -58,6 +69,7 @@ func optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 		return nil, err
 	}
 	o.perLineup = perLineup
+	o.limits = limits
 	var res *schema.OptimizeResult
 	if req.LateSwap != nil {
 		res, err = o.lateSwap(ctx, progress)
@@ -74,6 +86,7 @@ func optimize(ctx context.Context, req *schema.OptimizeRequest, progress Progres
 // optimization is one request prepared for solving.
 type optimization struct {
 	perLineup bool
+	limits    poolLimits
 	poolBytes int64 // largest enumeration pool held
 	req       *schema.OptimizeRequest
 	rules     *slate.Rules
@@ -96,7 +109,7 @@ func fieldErr(field, reason, format string, args ...any) error {
 
 func newOptimization(req *schema.OptimizeRequest, rules *slate.Rules) (*optimization, error) {
 	c := &req.Constraints
-	o := &optimization{req: req, rules: rules, byID: map[string]int{}}
+	o := &optimization{req: req, rules: rules, byID: map[string]int{}, limits: defaultPoolLimits}
 	all := map[string]bool{}
 	for _, p := range req.Players {
 		all[p.ID] = true

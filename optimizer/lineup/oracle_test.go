@@ -493,7 +493,15 @@ func TestAgainstBruteForce(t *testing.T) {
 // checkSequence runs the optimizer and verifies each lineup against the oracle.
 func checkSequence(t *testing.T, r *slate.Rules, req *schema.OptimizeRequest, perLineup bool) {
 	t.Helper()
-	res, err := optimize(context.Background(), req, nil, perLineup)
+	checkSequenceWith(t, r, req, func() (*schema.OptimizeResult, error) {
+		return optimize(context.Background(), req, nil, perLineup)
+	})
+}
+
+// checkSequenceWith verifies each lineup run returns against the oracle.
+func checkSequenceWith(t *testing.T, r *slate.Rules, req *schema.OptimizeRequest, run func() (*schema.OptimizeResult, error)) {
+	t.Helper()
+	res, err := run()
 	pool := req.Players
 	byID := map[string]*slate.Player{}
 	for i := range pool {
@@ -578,3 +586,40 @@ func checkSequence(t *testing.T, r *slate.Rules, req *schema.OptimizeRequest, pe
 func asInfeasible(err error, target **InfeasibleError) bool { return errors.As(err, target) }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
+
+// TestNarrowWindowsAgainstBruteForce runs sequences with pool limits of a
+// few rosters, so that windows overflow, narrow and hand over to per-lineup
+// branch and bound, and checks every lineup against full enumeration.
+func TestNarrowWindowsAgainstBruteForce(t *testing.T) {
+	trials := 4
+	if testing.Short() {
+		trials = 2
+	}
+	for _, fc := range formats {
+		t.Run(fmt.Sprintf("%s-%s-%s", fc.site, fc.sport, fc.mode), func(t *testing.T) {
+			r, err := slate.RulesFor(fc.site, fc.sport, fc.mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for trial := 0; trial < trials; trial++ {
+				rng := rand.New(rand.NewPCG(uint64(trial), 7))
+				pool := randomSlate(rng, r, fc.n)
+				req := &schema.OptimizeRequest{Site: string(fc.site), Sport: string(fc.sport), Mode: string(fc.mode),
+					Players: pool, Lineups: 3 + rng.IntN(4)}
+				req.Constraints.MinUnique = 1 + rng.IntN(3)
+				if trial%2 == 1 {
+					half := 0.5
+					req.Constraints.MaxExposure = &half
+				} else {
+					for i := range pool { // whole points: ties that no window can split
+						pool[i].Projection = math.Round(pool[i].Projection / 4)
+					}
+				}
+				limits := poolLimits{round: 1 + rng.IntN(3), perLineup: rng.IntN(2), pool: 2 + rng.IntN(6)}
+				checkSequenceWith(t, r, req, func() (*schema.OptimizeResult, error) {
+					return optimizeWith(context.Background(), req, nil, false, limits)
+				})
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dfsopt/dfsopt/optimizer/internal/cbc"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
@@ -69,6 +70,9 @@ func TestRealSlatesMatchCBC(t *testing.T) {
 		n = 2
 	}
 	if !cbc.Available() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("cbc (Debian coinor-cbc) is not installed but CI=true: the CBC cross-checks must run in CI")
+		}
 		t.Log("WARNING: cbc (Debian coinor-cbc) not installed: real slates are checked for validity only, not against CBC")
 	}
 	for _, rs := range realSlates {
@@ -114,14 +118,91 @@ func TestRealSlatesMatchCBC(t *testing.T) {
 	}
 }
 
+// requireCBC fails the test when cbc is missing in CI (CI=true), where the
+// CBC cross-checks must run, and skips it loudly elsewhere.
+func requireCBC(t *testing.T) {
+	t.Helper()
+	if cbc.Available() {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("cbc (Debian coinor-cbc) is not installed but CI=true: the CBC cross-checks must run in CI")
+	}
+	t.Skip("SKIPPING: cbc (Debian coinor-cbc) not installed")
+}
+
+// checkStepsAgainstCBC optimizes req and, for each 1-based step in steps,
+// has CBC solve that lineup given the optimizer's own lineups before it: the
+// values must agree (ties may pick other players).
+func checkStepsAgainstCBC(t *testing.T, req *schema.OptimizeRequest, steps []int) {
+	t.Helper()
+	res, err := Optimize(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Lineups) != req.Lineups {
+		t.Fatalf("%d lineups, want %d", len(res.Lineups), req.Lineups)
+	}
+	site, sport, mode, _ := req.Normalized()
+	r, err := slate.RulesFor(site, sport, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := map[string]int{}
+	for i := range req.Players {
+		idx[req.Players[i].ID] = i
+	}
+	var previous [][][2]int
+	for _, lu := range res.Lineups {
+		var picks [][2]int
+		e := toEntry(r, lu)
+		for k, id := range e.ids {
+			picks = append(picks, [2]int{idx[id], e.slots[k]})
+		}
+		previous = append(previous, picks)
+	}
+	for _, step := range steps {
+		p := &cbc.Problem{Rules: r, Players: req.Players, MinUnique: max(1, req.Constraints.MinUnique), Previous: previous[:step-1]}
+		start := time.Now()
+		sol, ok, err := cbc.Solve(context.Background(), p, t.TempDir())
+		if err != nil || !ok {
+			t.Fatalf("cbc lineup %d: ok=%v err=%v", step, ok, err)
+		}
+		got := res.Lineups[step-1].Projection
+		if math.Abs(sol.Objective-got) > 1e-4 {
+			t.Fatalf("lineup %d: optimizer %.4f, cbc given the same previous lineups %.4f", step, got, sol.Objective)
+		}
+		t.Logf("lineup %d: %.4f, cbc agrees (%v)", step, got, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// TestRealProjectionSequencesMatchCBC checks sampled steps of the benchmark
+// sequences (150 lineups, min_unique 3, real projections on the DK NFL and
+// NBA slates) against CBC given the optimizer's previous lineups.
+func TestRealProjectionSequencesMatchCBC(t *testing.T) {
+	requireCBC(t)
+	steps := []int{1, 2, 10, 50, 150}
+	if testing.Short() {
+		steps = []int{1, 2, 10}
+	}
+	for _, tc := range []struct{ salaries, projections string }{
+		{nflSalaries, nflProjections},
+		{nbaSalaries, nbaProjections},
+	} {
+		t.Run(tc.projections, func(t *testing.T) {
+			req := loadProjected(t, tc.salaries, tc.projections, 150)
+			req.Constraints.MinUnique = 3
+			checkStepsAgainstCBC(t, req, steps)
+		})
+	}
+}
+
 // TestSequenceMatchesCBCGivenOurLineups checks the sequential guarantee with
 // min_unique 3 on the real NFL main slate: for each i, CBC solves lineup i
 // given the optimizer's own lineups 1..i-1 and must find the same value
 // (ties may pick other players, so CBC's own sequence can drift).
 func TestSequenceMatchesCBCGivenOurLineups(t *testing.T) {
-	if !cbc.Available() {
-		t.Skip("SKIPPING: cbc (Debian coinor-cbc) not installed")
-	}
+	requireCBC(t)
 	n := 15
 	if testing.Short() {
 		n = 4

@@ -9,9 +9,21 @@ import (
 	"slices"
 )
 
-// poolLimit bounds the lineups held by the enumeration strategy; past it the
+// poolLimits bound the rosters one round of the enumeration strategy holds:
+// round plus perLineup per missing lineup, at most pool. A round that
+// reaches its limit retries a narrower window; after maxOverflows such
+// rounds, or when the window cannot narrow below minWiden (ties), the
 // sequence continues with one branch and bound per lineup.
-const enumLimit = 60_000
+type poolLimits struct{ round, perLineup, pool int }
+
+var defaultPoolLimits = poolLimits{round: 1000, perLineup: 20, pool: 60_000}
+
+// maxOverflows is how many rounds of a sequence may reach their pool limit.
+const maxOverflows = 6
+
+// minWiden is the narrowest window extension (points) a round that reaches
+// its pool limit is narrowed to.
+const minWiden = 0.01
 
 var errPoolFull = errors.New("enumeration pool full")
 
@@ -31,7 +43,7 @@ type pooled struct {
 // window is widened and enumerated again. It returns the lineups chosen, and
 // finished=true when the sequence is complete or no further lineup exists;
 // finished=false hands the rest of the sequence to per-lineup branch and bound
-// (the pool grew past enumLimit).
+// (windows kept reaching their pool limit, see poolLimits).
 func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []int, progress Progress) ([][]int, bool, error) {
 	md := s.md
 	n := o.req.Lineups
@@ -80,6 +92,11 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 	ref := value(first) // best lineup under the static rules and current caps
 	step := math.Max(0.5, 0.006*math.Abs(ref))
 	delta := 2 * step
+	covered := 0.0 // window of the last round enumerated in full since ref was set
+	overflows := 0 // rounds stopped at their pool limit
+	// depth of the last round that placed lineups, and the lineups chosen by
+	// then (0: none since ref was set)
+	prevDepth, prevCount := 0.0, 0.0
 	var chosen [][]int
 	limit := size - md.minUnique
 	mark := make([]bool, md.nx)
@@ -108,6 +125,7 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 			}
 			ref = value(best)
 			delta = 2 * step // a new state: start from a narrow window again
+			covered, prevCount = 0, 0
 		}
 		floor := ref - delta
 		complete := floor < lowest
@@ -116,12 +134,22 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		}
 		var pool []pooled
 		s.ctx = ctx
+		roundLimit := min(o.limits.pool, o.limits.round+o.limits.perLineup*(n-len(chosen)))
 		err := s.enumerate(floor, func(cols []int, v float64) bool {
 			pool = append(pool, pooled{cols: cols, v: v})
-			return len(pool) < enumLimit
+			return len(pool) < roundLimit
 		})
 		if errors.Is(err, errPoolFull) {
-			return chosen, false, nil
+			// More rosters in the window than the next lineups can need:
+			// narrow it toward the window already covered. Windows that keep
+			// overflowing (ties no window splits, or lineups that lie far
+			// below rosters they cannot use) go on per lineup.
+			overflows++
+			if overflows > maxOverflows || delta-covered < minWiden {
+				return chosen, false, nil
+			}
+			delta = covered + (delta-covered)/4
+			continue
 		}
 		if err != nil {
 			return nil, false, err
@@ -219,12 +247,30 @@ func (o *optimization) selectFromPool(ctx context.Context, s *search, counts []i
 		if complete {
 			return o.finishSequence(chosen, counts)
 		}
-		// the work of an enumeration grows about geometrically with the
-		// window, so widen it additively: the last round dominates the total
-		delta += step
-		if len(chosen) == before {
-			step *= 2 // a round that placed nothing: the next lineup is far below
+		// The work of an enumeration grows about geometrically with the
+		// window, so widen it additively: the last round dominates the total.
+		// A round that placed nothing doubles the step (the next lineup is far
+		// below). Otherwise the lineups placed so far predict how deep the
+		// rest lie, with a margin: their count grows about exponentially with
+		// the depth of the window once two rounds placed some, linearly
+		// before. Narrower than needed costs a round, wider a bigger one.
+		placed := len(chosen) - before
+		ext := step
+		if placed == 0 {
+			step *= 2
+		} else {
+			c := float64(len(chosen))
+			if prevCount > 0 && c > prevCount {
+				growth := math.Log(c/prevCount) / (delta - prevDepth)
+				ext = 1.25 * math.Log(float64(n)/c) / growth
+			} else {
+				ext = 1.5 * float64(n-len(chosen)) * (delta - covered) / float64(placed)
+			}
+			ext = min(step, max(step/8, ext))
+			prevDepth, prevCount = delta, c
 		}
+		covered = delta
+		delta += ext
 	}
 }
 

@@ -11,11 +11,12 @@ package simulate
 import (
 	"context"
 	"fmt"
-	"slices"
+	"sync"
 
 	"github.com/dfsopt/dfsopt/optimizer/lineup"
 	"github.com/dfsopt/dfsopt/optimizer/outcome"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
 
 // Run simulates a request with inline players: outcome.SimulateWithOptimal
@@ -30,33 +31,38 @@ func Run(ctx context.Context, req *schema.SimulateRequest, progress outcome.Prog
 }
 
 // Optimal returns the hook that finds the optimal lineup of one simulated
-// outcome: the request's players with their simulated points as
-// projections, one lineup under the site's roster rules. It is safe for
-// concurrent use.
+// outcome: the request's players with their simulated points, one lineup
+// under the site's roster rules. The lineup problem is prepared once, on the
+// first call (lineup.NewProblem), and each outcome only sets its points
+// (lineup.Problem.Best); a request whose rules admit no lineup fails every
+// call with that error. It is safe for concurrent use.
 func Optimal(req *schema.SimulateRequest) outcome.OptimalFunc {
-	index := make(map[string]int, len(req.Players))
-	for i := range req.Players {
-		index[req.Players[i].ID] = i
+	var (
+		once sync.Once
+		pr   *lineup.Problem
+		err  error
+	)
+	prepare := func(ctx context.Context) {
+		site, sport, mode, perr := req.Normalized()
+		if perr != nil {
+			err = fmt.Errorf("sim-optimal lineup: %w", perr)
+			return
+		}
+		rules, rerr := slate.RulesFor(site, sport, mode)
+		if rerr != nil {
+			err = fmt.Errorf("sim-optimal lineup: %w", rerr)
+			return
+		}
+		pr, err = lineup.NewProblem(ctx, rules, req.Players, schema.Constraints{})
+		if err != nil {
+			err = fmt.Errorf("sim-optimal lineup: %w", err)
+		}
 	}
 	return func(ctx context.Context, points []float64) ([]int, error) {
-		players := slices.Clone(req.Players)
-		for i := range players {
-			players[i].Projection = points[i]
-		}
-		res, err := lineup.Optimize(ctx, &schema.OptimizeRequest{Site: req.Site, Sport: req.Sport, Mode: req.Mode,
-			Players: players, Lineups: 1}, nil)
+		once.Do(func() { prepare(ctx) })
 		if err != nil {
 			return nil, err
 		}
-		if len(res.Lineups) == 0 {
-			return nil, fmt.Errorf("no feasible lineup")
-		}
-		out := make([]int, 0, len(res.Lineups[0].Players))
-		for _, p := range res.Lineups[0].Players {
-			if i, ok := index[p.ID]; ok && !slices.Contains(out, i) {
-				out = append(out, i)
-			}
-		}
-		return out, nil
+		return pr.Best(ctx, points)
 	}
 }
