@@ -561,9 +561,6 @@ func matchSlots(members []column, slots int) []int {
 	return slotOf
 }
 
-// JobCode is the failure code of an optimize job no lineup satisfies.
-func (e *InfeasibleError) JobCode() string { return "infeasible" }
-
 // FieldErrors names the conflicting rules as request fields, one error
 // each (reason "conflict"), for the failed job's error details.
 func (e *InfeasibleError) FieldErrors() []schema.FieldError {
