@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dfsopt/dfsopt/optimizer/schema"
@@ -57,8 +60,8 @@ func TestEndToEnd(t *testing.T) {
 	e.rdb = redis.NewClient(opt)
 	t.Cleanup(func() { _ = e.rdb.Close() })
 	e.gwAddr = freeAddr(t)
+	e.startWorker() // first: the gateway is ready once a worker's heartbeat is seen
 	e.startGateway()
-	e.startWorker()
 
 	reqBody, err := os.ReadFile(filepath.Join("testdata", "optimize-nba-tiny.json"))
 	if err != nil {
@@ -160,6 +163,8 @@ func TestEndToEnd(t *testing.T) {
 	if jobID == "" {
 		t.Fatal("no job; stopping")
 	}
+
+	t.Run("metrics and worker probes", func(t *testing.T) { e.checkMetrics(t) })
 
 	t.Run("infeasible request is a 422 naming the rule", func(t *testing.T) {
 		bad := req
@@ -521,6 +526,7 @@ func (e *env) commonEnv() []string {
 		"DFSOPT_SHUTDOWN_TIMEOUT=5s",
 		"DFSOPT_WORKER_POLL_INTERVAL=50ms",
 		"DFSOPT_WORKER_CONCURRENCY=2",
+		"DFSOPT_METRICS_ADDR=127.0.0.1:0",
 	)
 }
 
@@ -735,4 +741,58 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// checkMetrics reads the gateway's /metrics and the worker's /metrics,
+// /live and /ready (on DFSOPT_METRICS_ADDR, from the worker's log) after
+// the optimize job ran: both parse with the Prometheus text parser and
+// carry the job's series.
+func (e *env) checkMetrics(t *testing.T) {
+	m := regexp.MustCompile(`"msg":"metrics and probes listening".*?"addr":"([^"]+)"`).FindStringSubmatch(e.worker.logs())
+	if m == nil {
+		t.Fatalf("the worker did not log its metrics address:\n%s", e.worker.logs())
+	}
+	scrape := func(url string) map[string]*dto.MetricFamily {
+		resp, err := e.client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(resp.Body)
+		if resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+		}
+		return fams
+	}
+	has := func(fams map[string]*dto.MetricFamily, name, label, value string) bool {
+		for _, mm := range fams[name].GetMetric() {
+			for _, l := range mm.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	gw := scrape("http://" + e.gwAddr + "/metrics")
+	if !has(gw, "dfsopt_jobs_submitted_total", "type", "optimize") || !has(gw, "dfsopt_http_requests_total", "route", "/v1/jobs/:id") ||
+		!has(gw, "dfsopt_queue_tasks", "queue", "default") || gw["go_goroutines"] == nil {
+		t.Errorf("gateway /metrics lacks the job, route, queue or runtime series")
+	}
+	wk := scrape("http://" + m[1] + "/metrics")
+	if !has(wk, "dfsopt_jobs_finished_total", "status", "succeeded") || wk["dfsopt_jobs_run_seconds"] == nil ||
+		wk["dfsopt_jobs_queue_wait_seconds"] == nil || wk["process_cpu_seconds_total"] == nil {
+		t.Errorf("worker /metrics lacks the finished job, its histograms or the process series")
+	}
+	for _, path := range []string{"/live", "/ready"} {
+		resp, err := e.client.Get("http://" + m[1] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("worker %s: %d", path, resp.StatusCode)
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -36,27 +35,44 @@ type Report struct {
 // OK reports whether every check passed.
 func (r Report) OK() bool { return len(r.Failing) == 0 }
 
-// Run runs the checks concurrently, each within timeout.
+// Run runs the checks concurrently and returns within timeout: a check
+// still running then (one that ignores ctx) fails as timed out.
 func Run(ctx context.Context, checks map[string]Check, timeout time.Duration) Report {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rep := Report{Checks: make(map[string]Result, len(checks))}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	type named struct {
+		name string
+		res  Result
+	}
+	results := make(chan named, len(checks)) // buffered: late checks never block
+	start := time.Now()
 	for name, check := range checks {
-		wg.Go(func() {
-			start := time.Now()
+		go func() {
+			t := time.Now()
 			err := check(ctx)
-			r := Result{Status: "ok", LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
+			r := Result{Status: "ok", LatencyMS: float64(time.Since(t).Microseconds()) / 1000}
 			if err != nil {
 				r.Status, r.Error = "fail", err.Error()
 			}
-			mu.Lock()
-			rep.Checks[name] = r
-			mu.Unlock()
-		})
+			results <- named{name, r}
+		}()
 	}
-	wg.Wait()
+	rep := Report{Checks: make(map[string]Result, len(checks))}
+	for range checks {
+		select {
+		case n := <-results:
+			rep.Checks[n.name] = n.res
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	for name := range checks {
+		if _, ok := rep.Checks[name]; !ok {
+			rep.Checks[name] = Result{Status: "fail", LatencyMS: float64(time.Since(start).Microseconds()) / 1000, Error: "timed out"}
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(rep.Checks)) {
 		if rep.Checks[name].Status != "ok" {
 			rep.Failing = append(rep.Failing, name)
