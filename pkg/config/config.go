@@ -72,6 +72,10 @@ type Common struct {
 	CalibrationMaxPerSport int
 	// Neo4j configures the slate store's Neo4j (see neo4j.go).
 	Neo4j Neo4j
+	// OTLPEndpoint is DFSOPT_OTLP_ENDPOINT: the OpenTelemetry collector's
+	// OTLP/HTTP base URL (e.g. http://otel-collector:4318) traces are sent
+	// to; empty: tracing off.
+	OTLPEndpoint string
 }
 
 // WorkerPool holds the Asynq server settings, used by the worker binary and
@@ -363,6 +367,7 @@ func (p *parser) common() Common {
 		CalibrationTTL:         p.duration("DFSOPT_CALIBRATION_TTL", DefaultCalibrationTTL, time.Minute, 365*24*time.Hour),
 		CalibrationMaxPerSport: p.intRange("DFSOPT_CALIBRATION_MAX_PER_SPORT", DefaultCalibrationMaxPerSport, 1, 10000),
 		Neo4j:                  p.neo4j(),
+		OTLPEndpoint:           p.httpURL("DFSOPT_OTLP_ENDPOINT"),
 	}
 }
 

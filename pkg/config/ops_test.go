@@ -44,3 +44,13 @@ func TestOperationsVariables(t *testing.T) {
 		t.Errorf("bad metrics addr: %v", err)
 	}
 }
+
+func TestOTLPEndpoint(t *testing.T) {
+	w, err := LoadWorker(env("DFSOPT_REDIS_URL", "redis://r:6379", "DFSOPT_OTLP_ENDPOINT", "http://otel:4318"))
+	if err != nil || w.OTLPEndpoint != "http://otel:4318" {
+		t.Fatalf("%q %v", w.OTLPEndpoint, err)
+	}
+	if _, err := LoadGateway(env("DFSOPT_OTLP_ENDPOINT", "otel:4318")); err == nil {
+		t.Fatal("an endpoint without scheme is accepted")
+	}
+}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
@@ -21,6 +24,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/requestid"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/tracing"
 )
 
 // Job error codes stored in failed job records (defined once, in
@@ -46,6 +50,8 @@ type Handler struct {
 	metrics Metrics
 	// watchdog tracks the running tasks for the liveness probe.
 	watchdog *Watchdog
+	// tracer makes the task's spans (no-op unless WithTracer).
+	tracer trace.Tracer
 }
 
 // Metrics receives the handler's measurements; *metrics.Jobs of pkg/metrics
@@ -75,7 +81,16 @@ const (
 
 // NewHandler returns a handler running the kinds of reg.
 func NewHandler(reg *task.Registry, store *jobstore.Store, log *zap.Logger) *Handler {
-	return &Handler{reg: reg, store: store, log: log, poll: 250 * time.Millisecond, metrics: noMetrics{}, watchdog: NewWatchdog(DefaultStuckGrace)}
+	return &Handler{reg: reg, store: store, log: log, poll: 250 * time.Millisecond, metrics: noMetrics{}, watchdog: NewWatchdog(DefaultStuckGrace),
+		tracer: noop.NewTracerProvider().Tracer("")}
+}
+
+// WithTracer makes h trace its tasks with t (spans task, decode, compute,
+// store), as children of the submitting request's span (the payload's
+// traceparent), and returns h.
+func (h *Handler) WithTracer(t trace.Tracer) *Handler {
+	h.tracer = t
+	return h
 }
 
 // WithMetrics makes h record its runs in m and returns h.
@@ -120,6 +135,10 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, queue string) (str
 		h.log.Error("dropping task with a bad payload", zap.String("task_type", t.Type()), zap.Error(err))
 		return outcomeSkipped, fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
+	ctx, span := h.tracer.Start(tracing.WithTraceparent(ctx, p.Traceparent), "task "+t.Type(),
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("dfsopt.job_id", p.JobID), attribute.String("messaging.destination.name", queue)))
+	defer span.End()
 	retry, _ := asynq.GetRetryCount(ctx)
 	log := h.log.With(zap.String("request_id", p.RequestID), zap.String("job_id", p.JobID),
 		zap.String("task_type", t.Type()), zap.Int("retry", retry))
@@ -130,12 +149,14 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, queue string) (str
 		log.Error("no handler for task type")
 		return outcomeSkipped, fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
 	}
+	dctx, dspan := h.tracer.Start(ctx, "decode")
 	req, decodeErr := kind.Decode(p.Request)
 	limit := kind.DefaultTimeout
 	if decodeErr == nil {
 		limit = kind.Timeout(req)
 	}
-	status, deadline, err := h.store.Start(ctx, p.JobID, limit)
+	status, deadline, err := h.store.Start(dctx, p.JobID, limit)
+	dspan.End()
 	switch {
 	case errors.Is(err, jobstore.ErrNotFound):
 		log.Warn("job record is gone (expired or deleted); dropping task")
@@ -151,7 +172,9 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, queue string) (str
 	fail := func(e jobstore.JobError) error {
 		// The task's own context may be done (timeout): the record is
 		// written regardless, so that the job ends failed, not retried.
-		st, err := h.store.Fail(context.WithoutCancel(ctx), p.JobID, p.Principal, e)
+		sctx, sspan := h.tracer.Start(context.WithoutCancel(ctx), "store")
+		defer sspan.End()
+		st, err := h.store.Fail(sctx, p.JobID, p.Principal, e)
 		if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
 			return err
 		}
@@ -225,7 +248,9 @@ func (h *Handler) run(ctx context.Context, kind *task.Kind, req *job.Request, p 
 	wg.Add(1)
 	go func() { defer wg.Done(); w.loop(cctx, h.poll, wdone) }()
 
-	res, runErr := safeRun(cctx, kind, req, w.report)
+	rctx, rspan := h.tracer.Start(cctx, "compute")
+	res, runErr := safeRun(rctx, kind, req, w.report)
+	rspan.End()
 	close(wdone)
 	wg.Wait()
 
@@ -258,7 +283,9 @@ func (h *Handler) run(ctx context.Context, kind *task.Kind, req *job.Request, p 
 		// Best effort: the final progress before the result.
 		_, _ = h.store.SetProgress(ctx, p.JobID, jobstore.Progress{Done: d, Total: t, Phase: "done"})
 	}
-	st, err := h.store.Succeed(context.WithoutCancel(ctx), p.JobID, p.Principal, b)
+	sctx, sspan := h.tracer.Start(context.WithoutCancel(ctx), "store")
+	st, err := h.store.Succeed(sctx, p.JobID, p.Principal, b)
+	sspan.End()
 	if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
 		return outcomeRetry, err
 	}

@@ -42,6 +42,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/tracing"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
 
@@ -109,6 +110,15 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	keys := auth.NewKeyStore(rdb)
 
+	tp, stopTracing, err := tracing.Setup(ctx, cfg.OTLPEndpoint, "dfsopt-gateway", version)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
+	if cfg.OTLPEndpoint != "" {
+		log.Info("tracing: OTLP/HTTP", zap.String("endpoint", cfg.OTLPEndpoint))
+	}
+
 	registry := metrics.NewRegistry()
 	jobMetrics := metrics.NewJobs(registry)
 	registry.MustRegister(metrics.NewQueueCollector(inspector))
@@ -116,7 +126,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	var worker *runner.Server
 	if cfg.Embedded() {
 		wlog := log.With(zap.String("component", "worker"))
-		worker = runner.NewServer(rdb, cfg.Worker, cfg.ShutdownTimeout, runner.NewHandler(reg, store, wlog).WithMetrics(jobMetrics), wlog)
+		worker = runner.NewServer(rdb, cfg.Worker, cfg.ShutdownTimeout, runner.NewHandler(reg, store, wlog).WithMetrics(jobMetrics).WithTracer(tp.Tracer("dfsopt/worker")), wlog)
 		worker.EnableFanOut(runner.NewFanOut(runner.FanOutConfigOf(cfg.Worker), client, store, reg, calibrations, wlog))
 		if err := worker.Start(); err != nil {
 			return err
@@ -159,7 +169,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		MaxBodyBytes: cfg.MaxBodyBytes, Version: version,
 		Draining:    draining.Load,
 		HTTPMetrics: metrics.NewHTTP(registry), JobMetrics: jobMetrics,
-		MetricsHandler: metrics.Handler(registry),
+		MetricsHandler: metrics.Handler(registry), Tracer: tp.Tracer("dfsopt/gateway"),
 		Monitoring: asynqmon.New(asynqmon.Options{
 			RootPath: httpapi.MonitoringRoot, RedisConnOpt: sharedRedis{rdb},
 			ReadOnly: !cfg.MonitoringWrite, PrometheusAddress: cfg.MonitoringPrometheusURL,

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
@@ -70,6 +71,9 @@ type Deps struct {
 	// MetricsHandler serves GET /metrics (unauthenticated, like the
 	// probes); nil: no such route.
 	MetricsHandler http.Handler
+	// Tracer makes a span per request (its traceparent goes into the task
+	// payload); nil: no spans.
+	Tracer trace.Tracer
 	// Monitoring is the Asynq dashboard, served under /monitoring/ to
 	// admins only; nil: no dashboard.
 	Monitoring http.Handler
@@ -88,7 +92,7 @@ func New(d Deps) http.Handler {
 	if d.Audit == nil {
 		d.Audit = d.Log.Named("audit")
 	}
-	r.Use(instrument(d.HTTPMetrics), requestContext(d.Log), recovery(), securityHeaders(), cors(d.CORSOrigins), audit(d.Audit), limitBody(d.MaxBodyBytes))
+	r.Use(instrument(d.HTTPMetrics), traceRequests(d.Tracer), requestContext(d.Log), recovery(), securityHeaders(), cors(d.CORSOrigins), audit(d.Audit), limitBody(d.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		abort(c, errStatus(http.StatusNotFound, CodeNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path))
 	})
@@ -150,7 +154,7 @@ func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
 			return
 		}
 		p, _ := principalOf(c)
-		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparent(c)})
+		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparentOf(c)})
 		if err != nil {
 			abort(c, err)
 			return

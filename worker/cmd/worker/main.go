@@ -31,6 +31,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/tracing"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
 
@@ -70,8 +71,13 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 	services := runner.ComputeServices(calibrations)
 	services.Slates = slatestore.ForJobs(slates)
 	reg := task.Standard(services)
+	tp, stopTracing, err := tracing.Setup(ctx, cfg.OTLPEndpoint, "dfsopt-worker", "")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
 	registry := metrics.NewRegistry()
-	h := runner.NewHandler(reg, store, log).WithMetrics(metrics.NewJobs(registry))
+	h := runner.NewHandler(reg, store, log).WithMetrics(metrics.NewJobs(registry)).WithTracer(tp.Tracer("dfsopt/worker"))
 	srv := runner.NewServer(rdb, cfg.WorkerPool, cfg.ShutdownTimeout, h, log)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer func() { _ = client.Close() }()
