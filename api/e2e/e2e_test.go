@@ -291,6 +291,8 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("embedded mode", func(t *testing.T) { e.checkEmbedded(t, reqBody, &req) })
 
+	t.Run("gateway drains on SIGTERM", func(t *testing.T) { e.checkDrain(t) })
+
 	t.Run("graceful shutdown", func(t *testing.T) {
 		e.worker.stop(t)
 		e.gateway.stop(t)
@@ -795,4 +797,45 @@ func (e *env) checkMetrics(t *testing.T) {
 			t.Errorf("worker %s: %d", path, resp.StatusCode)
 		}
 	}
+}
+
+// checkDrain: on SIGTERM a gateway's /ready answers 503 naming "shutdown"
+// at once, while the listener stays open for DFSOPT_DRAIN_DELAY and /live
+// stays 200; then it exits cleanly.
+func (e *env) checkDrain(t *testing.T) {
+	addr := freeAddr(t)
+	g := e.startGatewayAt(t, "draining gateway", addr, "DFSOPT_DRAIN_DELAY=3s")
+	get := func(path string) (int, string) {
+		resp, err := e.client.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s while draining: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	sent := time.Now()
+	_ = g.cmd.Process.Signal(syscall.SIGTERM)
+	for {
+		st, body := get("/ready")
+		if st == http.StatusServiceUnavailable {
+			if !strings.Contains(body, `"field":"shutdown"`) {
+				t.Errorf("503 does not name shutdown: %s", body)
+			}
+			break
+		}
+		if time.Since(sent) > time.Second {
+			t.Fatalf("/ready still %d one second after SIGTERM", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st, _ := get("/live"); st != http.StatusOK {
+		t.Errorf("/live %d while draining", st)
+	}
+	select {
+	case <-g.done:
+		t.Fatal("the gateway exited before its drain delay")
+	case <-time.After(time.Until(sent.Add(2 * time.Second))):
+	}
+	g.stop(t) // waits for the exit and checks its code
 }
