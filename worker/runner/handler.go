@@ -128,6 +128,27 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return err
 }
 
+// observe runs a task h does not handle itself (a contest chunk) under the
+// watchdog and counts its run: succeeded, failed (not retried) or retry.
+func (h *Handler) observe(ctx context.Context, t *asynq.Task, next asynq.Handler) error {
+	start := time.Now()
+	queue, _ := asynq.GetQueueName(ctx)
+	id, _ := asynq.GetTaskID(ctx)
+	deadline, _ := ctx.Deadline()
+	done := h.watchdog.begin(id, deadline)
+	defer done()
+	err := next.ProcessTask(ctx, t)
+	outcome := outcomeSucceeded
+	switch {
+	case errors.Is(err, asynq.SkipRetry):
+		outcome = outcomeFailed
+	case err != nil:
+		outcome = outcomeRetry
+	}
+	h.metrics.Finished(t.Type(), queue, outcome, time.Since(start))
+	return err
+}
+
 // process runs one task and says how its run ended.
 func (h *Handler) process(ctx context.Context, t *asynq.Task, queue string) (string, error) {
 	p, err := task.DecodePayload(t.Payload())

@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/pkg/health"
 	"github.com/dfsopt/dfsopt/pkg/metrics"
+	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
 // TestHandlerMetrics: runs with each outcome are counted by type, queue
@@ -112,5 +114,31 @@ func TestOpsReady(t *testing.T) {
 	ops.Drain()
 	if st, b := ready(); st != 503 || !strings.Contains(b, "shutdown") {
 		t.Fatalf("ready while draining: %d %s", st, b)
+	}
+}
+
+type recordedRun struct{ typ, status string }
+
+// recordMetrics keeps the finished runs.
+type recordMetrics struct{ runs []recordedRun }
+
+func (r *recordMetrics) Started(string, string, int, time.Duration) {}
+func (r *recordMetrics) Finished(typ, _, status string, _ time.Duration) {
+	r.runs = append(r.runs, recordedRun{typ, status})
+}
+
+// TestChunkTasksCounted: contest chunk tasks, which bypass ProcessTask,
+// are counted too (a broken one as failed).
+func TestChunkTasksCounted(t *testing.T) {
+	f := newFixture(t, nil)
+	rec := &recordMetrics{}
+	f.h.WithMetrics(rec)
+	s := &Server{h: f.h, fanOut: NewFanOut(FanOutConfig{ChunkSims: 10, Threshold: 1}, nil, f.store, f.h.reg, nil, zap.NewNop())}
+	err := s.mux().ProcessTask(context.Background(), asynq.NewTask(task.TypeContestSimChunk, []byte(`{}`)))
+	if err == nil {
+		t.Fatal("a broken chunk task succeeded")
+	}
+	if len(rec.runs) != 1 || rec.runs[0].typ != task.TypeContestSimChunk || rec.runs[0].status == "succeeded" {
+		t.Fatalf("runs %+v", rec.runs)
 	}
 }
