@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/dfsopt/dfsopt/pkg/featureflag"
 )
 
 // Lookup reads one environment variable; os.LookupEnv satisfies it.
@@ -135,6 +137,9 @@ type Gateway struct {
 	// MonitoringPrometheusURL is DFSOPT_MONITORING_PROMETHEUS_URL: the
 	// Prometheus server the dashboard charts queue metrics from (optional).
 	MonitoringPrometheusURL string
+	// FeatureFlags is DFSOPT_FEATURE_FLAGS, "name=share,...": each flag is
+	// on for that share of jobs, recorded on the job.
+	FeatureFlags featureflag.Set
 }
 
 // JWT holds the DFSOPT_JWT_* settings.
@@ -242,6 +247,7 @@ func LoadGateway(lookup Lookup) (*Gateway, error) {
 		DrainDelay:              p.duration("DFSOPT_DRAIN_DELAY", 0, 0, 5*time.Minute),
 		MonitoringWrite:         p.boolean("DFSOPT_MONITORING_WRITE", false),
 		MonitoringPrometheusURL: p.httpURL("DFSOPT_MONITORING_PROMETHEUS_URL"),
+		FeatureFlags:            p.flags("DFSOPT_FEATURE_FLAGS"),
 	}
 	if k := g.AdminAPIKey; k != "" && len(k) < 16 {
 		p.fail("DFSOPT_ADMIN_API_KEY", "must be at least 16 characters")
@@ -402,6 +408,15 @@ func (p *parser) addr(name, def string) string {
 		return def
 	}
 	return v
+}
+
+// flags parses feature flags (featureflag.Parse).
+func (p *parser) flags(name string) featureflag.Set {
+	s, err := featureflag.Parse(p.str(name, ""))
+	if err != nil {
+		p.fail(name, "%v", err)
+	}
+	return s
 }
 
 // boolean parses true/false (strconv.ParseBool).

@@ -54,3 +54,14 @@ func TestOTLPEndpoint(t *testing.T) {
 		t.Fatal("an endpoint without scheme is accepted")
 	}
 }
+
+func TestFeatureFlags(t *testing.T) {
+	g, err := LoadGateway(env("DFSOPT_FEATURE_FLAGS", "new_strategy=0.25"))
+	if err != nil || len(g.FeatureFlags.Names()) != 1 {
+		t.Fatalf("%v %v", g.FeatureFlags.Names(), err)
+	}
+	var ce *Error
+	if _, err := LoadGateway(env("DFSOPT_FEATURE_FLAGS", "x=2")); !errors.As(err, &ce) || ce.Var != "DFSOPT_FEATURE_FLAGS" {
+		t.Fatalf("bad share accepted: %v", err)
+	}
+}

@@ -208,7 +208,7 @@ func (h *Handler) process(ctx context.Context, t *asynq.Task, queue string) (str
 	if !deadline.IsZero() && !h.store.Now().Before(deadline) {
 		return finalOr(outcomeFailed, fail(timedOut(limit)))
 	}
-	log.Info("job started", zap.Time("deadline", deadline))
+	log.Info("job started", zap.Time("deadline", deadline), zap.Strings("flags", p.Flags))
 	start := time.Now()
 	outcome, err := h.run(ctx, kind, req, p, deadline, fail)
 	if err != nil {

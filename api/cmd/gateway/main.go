@@ -146,7 +146,10 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	if slices.Contains(cfg.CORSOrigins, "*") {
 		log.Warn("DFSOPT_CORS_ORIGINS is \"*\": any web page may call this gateway (development only)")
 	}
-	jobService := jobs.New(reg, store, client, inspector).WithSlates(services.Slates)
+	jobService := jobs.New(reg, store, client, inspector).WithSlates(services.Slates).WithFlags(cfg.FeatureFlags)
+	if names := cfg.FeatureFlags.Names(); len(names) > 0 {
+		log.Info("feature flags", zap.Strings("flags", names))
+	}
 	jobService.LimitActive(cfg.MaxActiveJobs)
 
 	ready := readyChecks(cfg.Neo4j, calibrations.Ping, slates.Ping)
