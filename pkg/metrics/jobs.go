@@ -43,11 +43,11 @@ func NewJobs(reg prometheus.Registerer) *Jobs {
 		}, []string{"type", "queue", "status"}),
 		runTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Subsystem: "jobs", Name: "run_seconds",
-			Help: "Run time of a task on a worker, by type and queue.", Buckets: durationBuckets,
+			Help: "Run time of a task on a worker, by type and queue.", Buckets: durationBuckets(),
 		}, tq),
 		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Subsystem: "jobs", Name: "queue_wait_seconds",
-			Help: "Time from a job's submission to the start of its first run, by type and queue.", Buckets: durationBuckets,
+			Help: "Time from a job's submission to the start of its first run, by type and queue.", Buckets: durationBuckets(),
 		}, tq),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "jobs", Name: "retries_total",

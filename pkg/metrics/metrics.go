@@ -33,7 +33,9 @@ func Handler(reg *prometheus.Registry) http.Handler {
 
 // durationBuckets are the buckets of request and job durations, in seconds:
 // from 5 ms (a status read) to 30 minutes (a long calibration).
-var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}
+func durationBuckets() []float64 {
+	return []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}
+}
 
 // HTTP holds the gateway's request series.
 type HTTP struct {
@@ -52,7 +54,7 @@ func NewHTTP(reg prometheus.Registerer) *HTTP {
 		}, []string{"route", "method", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Subsystem: "http", Name: "request_duration_seconds",
-			Help: "HTTP request latency by route template and method.", Buckets: durationBuckets,
+			Help: "HTTP request latency by route template and method.", Buckets: durationBuckets(),
 		}, []string{"route", "method"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Subsystem: "http", Name: "requests_in_flight",
