@@ -22,4 +22,5 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/worker /usr/local/bin/worker
 USER nonroot:nonroot
 
+EXPOSE 9090
 ENTRYPOINT ["/usr/local/bin/worker"]

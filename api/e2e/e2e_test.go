@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dfsopt/dfsopt/optimizer/schema"
@@ -57,8 +60,8 @@ func TestEndToEnd(t *testing.T) {
 	e.rdb = redis.NewClient(opt)
 	t.Cleanup(func() { _ = e.rdb.Close() })
 	e.gwAddr = freeAddr(t)
+	e.startWorker() // first: the gateway is ready once a worker's heartbeat is seen
 	e.startGateway()
-	e.startWorker()
 
 	reqBody, err := os.ReadFile(filepath.Join("testdata", "optimize-nba-tiny.json"))
 	if err != nil {
@@ -160,6 +163,8 @@ func TestEndToEnd(t *testing.T) {
 	if jobID == "" {
 		t.Fatal("no job; stopping")
 	}
+
+	t.Run("metrics and worker probes", func(t *testing.T) { e.checkMetrics(t) })
 
 	t.Run("infeasible request is a 422 naming the rule", func(t *testing.T) {
 		bad := req
@@ -285,6 +290,8 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("slates", func(t *testing.T) { e.checkSlates(t) })
 
 	t.Run("embedded mode", func(t *testing.T) { e.checkEmbedded(t, reqBody, &req) })
+
+	t.Run("gateway drains on SIGTERM", func(t *testing.T) { e.checkDrain(t) })
 
 	t.Run("graceful shutdown", func(t *testing.T) {
 		e.worker.stop(t)
@@ -521,6 +528,7 @@ func (e *env) commonEnv() []string {
 		"DFSOPT_SHUTDOWN_TIMEOUT=5s",
 		"DFSOPT_WORKER_POLL_INTERVAL=50ms",
 		"DFSOPT_WORKER_CONCURRENCY=2",
+		"DFSOPT_METRICS_ADDR=127.0.0.1:0",
 	)
 }
 
@@ -735,4 +743,99 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// checkMetrics reads the gateway's /metrics and the worker's /metrics,
+// /live and /ready (on DFSOPT_METRICS_ADDR, from the worker's log) after
+// the optimize job ran: both parse with the Prometheus text parser and
+// carry the job's series.
+func (e *env) checkMetrics(t *testing.T) {
+	m := regexp.MustCompile(`"msg":"metrics and probes listening".*?"addr":"([^"]+)"`).FindStringSubmatch(e.worker.logs())
+	if m == nil {
+		t.Fatalf("the worker did not log its metrics address:\n%s", e.worker.logs())
+	}
+	scrape := func(url string) map[string]*dto.MetricFamily {
+		resp, err := e.client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(resp.Body)
+		if resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+		}
+		return fams
+	}
+	has := func(fams map[string]*dto.MetricFamily, name, label, value string) bool {
+		for _, mm := range fams[name].GetMetric() {
+			for _, l := range mm.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	gw := scrape("http://" + e.gwAddr + "/metrics")
+	if !has(gw, "dfsopt_jobs_submitted_total", "type", "optimize") || !has(gw, "dfsopt_http_requests_total", "route", "/v1/jobs/:id") ||
+		!has(gw, "dfsopt_queue_tasks", "queue", "default") || gw["go_goroutines"] == nil {
+		t.Errorf("gateway /metrics lacks the job, route, queue or runtime series")
+	}
+	wk := scrape("http://" + m[1] + "/metrics")
+	if !has(wk, "dfsopt_jobs_finished_total", "status", "succeeded") || wk["dfsopt_jobs_run_seconds"] == nil ||
+		wk["dfsopt_jobs_queue_wait_seconds"] == nil || wk["process_cpu_seconds_total"] == nil {
+		t.Errorf("worker /metrics lacks the finished job, its histograms or the process series")
+	}
+	for _, path := range []string{"/live", "/ready"} {
+		resp, err := e.client.Get("http://" + m[1] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("worker %s: %d", path, resp.StatusCode)
+		}
+	}
+}
+
+// checkDrain: on SIGTERM a gateway's /ready answers 503 naming "shutdown"
+// at once, while the listener stays open for DFSOPT_DRAIN_DELAY and /live
+// stays 200; then it exits cleanly.
+func (e *env) checkDrain(t *testing.T) {
+	addr := freeAddr(t)
+	g := e.startGatewayAt(t, "draining gateway", addr, "DFSOPT_DRAIN_DELAY=3s")
+	get := func(path string) (int, string) {
+		resp, err := e.client.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s while draining: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	sent := time.Now()
+	_ = g.cmd.Process.Signal(syscall.SIGTERM)
+	for {
+		st, body := get("/ready")
+		if st == http.StatusServiceUnavailable {
+			if !strings.Contains(body, `"field":"shutdown"`) {
+				t.Errorf("503 does not name shutdown: %s", body)
+			}
+			break
+		}
+		if time.Since(sent) > time.Second {
+			t.Fatalf("/ready still %d one second after SIGTERM", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st, _ := get("/live"); st != http.StatusOK {
+		t.Errorf("/live %d while draining", st)
+	}
+	select {
+	case <-g.done:
+		t.Fatal("the gateway exited before its drain delay")
+	case <-time.After(time.Until(sent.Add(2 * time.Second))):
+	}
+	g.stop(t) // waits for the exit and checks its code
 }

@@ -60,7 +60,8 @@ func securityEnv(t *testing.T) *env {
 func (e *env) startGatewayAt(t *testing.T, name, addr string, extra ...string) *proc {
 	t.Helper()
 	g := start(t, name, filepath.Join(e.bin, "gateway"), nil, append(append(e.commonEnv(),
-		"DFSOPT_HTTP_ADDR="+addr, "DFSOPT_ADMIN_API_KEY="+adminKey, "DFSOPT_MAX_BODY_BYTES=1048576"), extra...))
+		"DFSOPT_HTTP_ADDR="+addr, "DFSOPT_ADMIN_API_KEY="+adminKey, "DFSOPT_MAX_BODY_BYTES=1048576",
+		"DFSOPT_READY_REQUIRE_WORKERS=false"), extra...)) // these tests run no worker
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := e.client.Get("http://" + addr + "/ready")

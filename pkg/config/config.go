@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/dfsopt/dfsopt/pkg/featureflag"
 )
 
 // Lookup reads one environment variable; os.LookupEnv satisfies it.
@@ -72,6 +74,10 @@ type Common struct {
 	CalibrationMaxPerSport int
 	// Neo4j configures the slate store's Neo4j (see neo4j.go).
 	Neo4j Neo4j
+	// OTLPEndpoint is DFSOPT_OTLP_ENDPOINT: the OpenTelemetry collector's
+	// OTLP/HTTP base URL (e.g. http://otel-collector:4318) traces are sent
+	// to; empty: tracing off.
+	OTLPEndpoint string
 }
 
 // WorkerPool holds the Asynq server settings, used by the worker binary and
@@ -118,6 +124,22 @@ type Gateway struct {
 	// CORSOrigins is DFSOPT_CORS_ORIGINS: the origins browsers may call
 	// from; "*" only when set explicitly (development).
 	CORSOrigins []string
+	// ReadyRequiresWorkers is DFSOPT_READY_REQUIRE_WORKERS: /ready fails
+	// while no worker has sent an Asynq heartbeat recently (default true).
+	ReadyRequiresWorkers bool
+	// DrainDelay is DFSOPT_DRAIN_DELAY: after SIGTERM, /ready answers 503
+	// for this long before the listener closes, so that load balancers
+	// stop sending traffic first.
+	DrainDelay time.Duration
+	// MonitoringWrite is DFSOPT_MONITORING_WRITE: the Asynq dashboard at
+	// /monitoring/ may change tasks and queues (default read-only).
+	MonitoringWrite bool
+	// MonitoringPrometheusURL is DFSOPT_MONITORING_PROMETHEUS_URL: the
+	// Prometheus server the dashboard charts queue metrics from (optional).
+	MonitoringPrometheusURL string
+	// FeatureFlags is DFSOPT_FEATURE_FLAGS, "name=share,...": each flag is
+	// on for that share of jobs, recorded on the job.
+	FeatureFlags featureflag.Set
 }
 
 // JWT holds the DFSOPT_JWT_* settings.
@@ -158,11 +180,15 @@ func (g *Gateway) Embedded() bool { return g.RedisURL == "" }
 type Worker struct {
 	Common
 	WorkerPool
+	// MetricsAddr is DFSOPT_METRICS_ADDR: where the worker serves /metrics,
+	// /live and /ready ("off": nowhere).
+	MetricsAddr string
 }
 
 // Defaults of the variables that have one.
 const (
 	DefaultHTTPAddr        = ":8080"
+	DefaultMetricsAddr     = ":9090"
 	DefaultResultTTL       = 24 * time.Hour
 	DefaultShutdownTimeout = 8 * time.Second
 	DefaultMaxBodyBytes    = 16 << 20
@@ -216,6 +242,12 @@ func LoadGateway(lookup Lookup) (*Gateway, error) {
 		RateLimitRead:   p.rate("DFSOPT_RATELIMIT_READ", DefaultRateLimitRead),
 		MaxActiveJobs:   p.intRange("DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL", DefaultMaxActiveJobs, 0, 100_000),
 		CORSOrigins:     p.origins("DFSOPT_CORS_ORIGINS"),
+
+		ReadyRequiresWorkers:    p.boolean("DFSOPT_READY_REQUIRE_WORKERS", true),
+		DrainDelay:              p.duration("DFSOPT_DRAIN_DELAY", 0, 0, 5*time.Minute),
+		MonitoringWrite:         p.boolean("DFSOPT_MONITORING_WRITE", false),
+		MonitoringPrometheusURL: p.httpURL("DFSOPT_MONITORING_PROMETHEUS_URL"),
+		FeatureFlags:            p.flags("DFSOPT_FEATURE_FLAGS"),
 	}
 	if k := g.AdminAPIKey; k != "" && len(k) < 16 {
 		p.fail("DFSOPT_ADMIN_API_KEY", "must be at least 16 characters")
@@ -299,7 +331,12 @@ func (p *parser) jwksURL(name string) string {
 // needs a real Redis: DFSOPT_REDIS_URL is required.
 func LoadWorker(lookup Lookup) (*Worker, error) {
 	p := parser{lookup: lookup}
-	w := &Worker{Common: p.common(), WorkerPool: p.pool()}
+	w := &Worker{Common: p.common(), WorkerPool: p.pool(), MetricsAddr: DefaultMetricsAddr}
+	if v := p.str("DFSOPT_METRICS_ADDR", DefaultMetricsAddr); v == "off" {
+		w.MetricsAddr = ""
+	} else {
+		w.MetricsAddr = p.addr("DFSOPT_METRICS_ADDR", DefaultMetricsAddr)
+	}
 	if w.RedisURL == "" {
 		p.fail("DFSOPT_REDIS_URL", "is required by the worker (e.g. redis://localhost:6379/0)")
 	}
@@ -336,6 +373,7 @@ func (p *parser) common() Common {
 		CalibrationTTL:         p.duration("DFSOPT_CALIBRATION_TTL", DefaultCalibrationTTL, time.Minute, 365*24*time.Hour),
 		CalibrationMaxPerSport: p.intRange("DFSOPT_CALIBRATION_MAX_PER_SPORT", DefaultCalibrationMaxPerSport, 1, 10000),
 		Neo4j:                  p.neo4j(),
+		OTLPEndpoint:           p.httpURL("DFSOPT_OTLP_ENDPOINT"),
 	}
 }
 
@@ -368,6 +406,43 @@ func (p *parser) addr(name, def string) string {
 	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
 		p.fail(name, "invalid listen address %q (want host:port or :port)", v)
 		return def
+	}
+	return v
+}
+
+// flags parses feature flags (featureflag.Parse).
+func (p *parser) flags(name string) featureflag.Set {
+	s, err := featureflag.Parse(p.str(name, ""))
+	if err != nil {
+		p.fail(name, "%v", err)
+	}
+	return s
+}
+
+// boolean parses true/false (strconv.ParseBool).
+func (p *parser) boolean(name string, def bool) bool {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "invalid boolean %q (want true or false)", v)
+		return def
+	}
+	return b
+}
+
+// httpURL parses an optional http(s) URL.
+func (p *parser) httpURL(name string) string {
+	v := p.str(name, "")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.fail(name, "invalid URL %q (want http(s)://host[:port])", v)
+		return ""
 	}
 	return v
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -81,6 +82,8 @@ type Job struct {
 	// ResultURL is set by the HTTP layer for succeeded jobs.
 	ResultURL string `json:"result_url,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+	// Flags are the feature flags on for this job (DFSOPT_FEATURE_FLAGS).
+	Flags []string `json:"flags,omitempty"`
 	// Owner is the principal that submitted the job; never shown.
 	Owner string `json:"-"`
 	// Attempts counts the times a worker started the job.
@@ -139,7 +142,7 @@ func (s *Store) Create(ctx context.Context, j *Job) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key,
 			"id", j.ID, "type", j.Type, "status", string(j.Status), "queue", j.Queue,
-			"owner", j.Owner, "request_id", j.RequestID,
+			"owner", j.Owner, "request_id", j.RequestID, "flags", strings.Join(j.Flags, ","),
 			"created_at", now.Format(timeLayout), "expires_at", j.ExpiresAt.Format(timeLayout),
 			"progress_done", 0, "progress_total", 0, "attempts", 0)
 		p.Expire(ctx, key, s.ttl)
@@ -430,6 +433,9 @@ func parseJob(m map[string]string) (*Job, error) {
 	j := &Job{
 		ID: m["id"], Type: m["type"], Status: Status(m["status"]), Queue: m["queue"],
 		Owner: m["owner"], RequestID: m["request_id"],
+	}
+	if f := m["flags"]; f != "" {
+		j.Flags = strings.Split(f, ",")
 	}
 	var err error
 	parseTime := func(field string) *time.Time {

@@ -37,6 +37,8 @@ type Server struct {
 	Addr string
 	// stop kills the redis-server started for the test (nil otherwise).
 	stop func()
+	// bin is the redis-server binary started for the test ("" otherwise).
+	bin string
 }
 
 // New returns a clean Redis for t.
@@ -69,7 +71,7 @@ func New(t testing.TB) *Server {
 			}
 			c := redis.NewClient(&redis.Options{Addr: addr})
 			t.Cleanup(func() { _ = c.Close() })
-			return &Server{Client: c, Addr: addr, stop: stop}
+			return &Server{Client: c, Addr: addr, stop: stop, bin: bin}
 		}
 		if lookupEnv("CI") == "true" {
 			t.Fatalf("CI=true but redis-server is not installed: %s needs a real Redis (apt-get install redis-server)", t.Name())
@@ -94,6 +96,32 @@ func (s *Server) Stop(t testing.TB) {
 		s.stop()
 	default:
 		t.Skipf("cannot stop the external Redis of %s", EnvURL)
+	}
+}
+
+// Restart starts the server again on the same address after Stop (to test
+// recovery). A real redis-server comes back empty (it keeps no data on
+// disk); miniredis keeps its data. It skips the test on an external Redis.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	switch {
+	case s.Mini != nil:
+		if err := s.Mini.Restart(); err != nil {
+			t.Fatalf("restart miniredis: %v", err)
+		}
+	case s.stop != nil:
+		_, port, err := net.SplitHostPort(s.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.Atoi(port)
+		stop, err := startServerOn(t, s.bin, n)
+		if err != nil {
+			t.Fatalf("restart redis-server on %s: %v", s.Addr, err)
+		}
+		s.stop = stop
+	default:
+		t.Skipf("cannot restart the external Redis of %s", EnvURL)
 	}
 }
 
@@ -139,10 +167,19 @@ func startServer(t testing.TB, bin string) (string, func(), error) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
+	stop, err := startServerOn(t, bin, port)
+	if err != nil {
+		return "", nil, err
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port), stop, nil
+}
+
+// startServerOn runs a redis-server on port until the test ends.
+func startServerOn(t testing.TB, bin string, port int) (func(), error) {
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", t.TempDir(), "--daemonize", "no", "--loglevel", "warning")
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	var once sync.Once
 	stop := func() {
@@ -158,10 +195,10 @@ func startServer(t testing.TB, bin string) (string, func(), error) {
 	for {
 		if err := c.Ping(context.Background()).Err(); err == nil {
 			t.Cleanup(stop)
-			return addr, stop, nil
+			return stop, nil
 		} else if time.Now().After(deadline) || cmd.ProcessState != nil {
 			stop()
-			return "", nil, fmt.Errorf("redis-server on %s did not answer: %w", addr, err)
+			return nil, fmt.Errorf("redis-server on %s did not answer: %w", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

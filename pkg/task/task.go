@@ -55,6 +55,8 @@ type Payload struct {
 	RequestID string `json:"request_id"`
 	// Traceparent is the W3C trace context of the submitting request.
 	Traceparent string `json:"traceparent,omitempty"`
+	// Flags are the feature flags on for the job (as on its record).
+	Flags []string `json:"flags,omitempty"`
 }
 
 // DecodePayload parses a task payload.

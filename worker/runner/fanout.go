@@ -78,6 +78,15 @@ func (s *Server) mux() *asynq.ServeMux {
 	m := s.h.Mux()
 	if s.fanOut != nil {
 		s.fanOut.Register(m)
+		// Chunk tasks bypass Handler.ProcessTask: watch and count them here.
+		m.Use(func(next asynq.Handler) asynq.Handler {
+			return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+				if t.Type() != task.TypeContestSimChunk {
+					return next.ProcessTask(ctx, t)
+				}
+				return s.h.observe(ctx, t, next)
+			})
+		})
 	}
 	return m
 }

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
@@ -21,6 +24,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/requestid"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/tracing"
 )
 
 // Job error codes stored in failed job records (defined once, in
@@ -42,12 +46,61 @@ type Handler struct {
 	// poll is how often a running job's progress is written and its cancel
 	// flag read.
 	poll time.Duration
+	// metrics receives the run measurements (never nil).
+	metrics Metrics
+	// watchdog tracks the running tasks for the liveness probe.
+	watchdog *Watchdog
+	// tracer makes the task's spans (no-op unless WithTracer).
+	tracer trace.Tracer
 }
+
+// Metrics receives the handler's measurements; *metrics.Jobs of pkg/metrics
+// satisfies it.
+type Metrics interface {
+	// Started records the start of a task run: its retry number and, for
+	// a first run, how long the job waited in its queue (< 0: unknown).
+	Started(typ, queue string, retry int, wait time.Duration)
+	// Finished records the end of a run with its status (succeeded,
+	// failed, canceled, retry, skipped) and run time.
+	Finished(typ, queue, status string, elapsed time.Duration)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Started(string, string, int, time.Duration)     {}
+func (noMetrics) Finished(string, string, string, time.Duration) {}
+
+// Run outcomes, the status of Metrics.Finished.
+const (
+	outcomeSucceeded = "succeeded"
+	outcomeFailed    = "failed"
+	outcomeCanceled  = "canceled"
+	outcomeRetry     = "retry"
+	outcomeSkipped   = "skipped"
+)
 
 // NewHandler returns a handler running the kinds of reg.
 func NewHandler(reg *task.Registry, store *jobstore.Store, log *zap.Logger) *Handler {
-	return &Handler{reg: reg, store: store, log: log, poll: 250 * time.Millisecond}
+	return &Handler{reg: reg, store: store, log: log, poll: 250 * time.Millisecond, metrics: noMetrics{}, watchdog: NewWatchdog(DefaultStuckGrace),
+		tracer: noop.NewTracerProvider().Tracer("")}
 }
+
+// WithTracer makes h trace its tasks with t (spans task, decode, compute,
+// store), as children of the submitting request's span (the payload's
+// traceparent), and returns h.
+func (h *Handler) WithTracer(t trace.Tracer) *Handler {
+	h.tracer = t
+	return h
+}
+
+// WithMetrics makes h record its runs in m and returns h.
+func (h *Handler) WithMetrics(m Metrics) *Handler {
+	h.metrics = m
+	return h
+}
+
+// Watchdog returns the watchdog of h's running tasks (the worker's /live).
+func (h *Handler) Watchdog() *Watchdog { return h.watchdog }
 
 // Mux returns an Asynq mux routing each registered type to h.
 func (h *Handler) Mux() *asynq.ServeMux {
@@ -64,11 +117,49 @@ func (h *Handler) Mux() *asynq.ServeMux {
 // task, and a plain error (retried by Asynq) for transient failures and for
 // a shutdown that interrupted the job.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	start := time.Now()
+	queue, _ := asynq.GetQueueName(ctx)
+	id, _ := asynq.GetTaskID(ctx)
+	deadline, _ := ctx.Deadline()
+	done := h.watchdog.begin(id, deadline)
+	defer done()
+	outcome, err := h.process(ctx, t, queue)
+	h.metrics.Finished(t.Type(), queue, outcome, time.Since(start))
+	return err
+}
+
+// observe runs a task h does not handle itself (a contest chunk) under the
+// watchdog and counts its run: succeeded, failed (not retried) or retry.
+func (h *Handler) observe(ctx context.Context, t *asynq.Task, next asynq.Handler) error {
+	start := time.Now()
+	queue, _ := asynq.GetQueueName(ctx)
+	id, _ := asynq.GetTaskID(ctx)
+	deadline, _ := ctx.Deadline()
+	done := h.watchdog.begin(id, deadline)
+	defer done()
+	err := next.ProcessTask(ctx, t)
+	outcome := outcomeSucceeded
+	switch {
+	case errors.Is(err, asynq.SkipRetry):
+		outcome = outcomeFailed
+	case err != nil:
+		outcome = outcomeRetry
+	}
+	h.metrics.Finished(t.Type(), queue, outcome, time.Since(start))
+	return err
+}
+
+// process runs one task and says how its run ended.
+func (h *Handler) process(ctx context.Context, t *asynq.Task, queue string) (string, error) {
 	p, err := task.DecodePayload(t.Payload())
 	if err != nil {
 		h.log.Error("dropping task with a bad payload", zap.String("task_type", t.Type()), zap.Error(err))
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		return outcomeSkipped, fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
+	ctx, span := h.tracer.Start(tracing.WithTraceparent(ctx, p.Traceparent), "task "+t.Type(),
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("dfsopt.job_id", p.JobID), attribute.String("messaging.destination.name", queue)))
+	defer span.End()
 	retry, _ := asynq.GetRetryCount(ctx)
 	log := h.log.With(zap.String("request_id", p.RequestID), zap.String("job_id", p.JobID),
 		zap.String("task_type", t.Type()), zap.Int("retry", retry))
@@ -77,29 +168,34 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	kind, ok := h.reg.Lookup(t.Type())
 	if !ok {
 		log.Error("no handler for task type")
-		return fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
+		return outcomeSkipped, fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
 	}
+	dctx, dspan := h.tracer.Start(ctx, "decode")
 	req, decodeErr := kind.Decode(p.Request)
 	limit := kind.DefaultTimeout
 	if decodeErr == nil {
 		limit = kind.Timeout(req)
 	}
-	status, deadline, err := h.store.Start(ctx, p.JobID, limit)
+	status, deadline, err := h.store.Start(dctx, p.JobID, limit)
+	dspan.End()
 	switch {
 	case errors.Is(err, jobstore.ErrNotFound):
 		log.Warn("job record is gone (expired or deleted); dropping task")
-		return nil
+		return outcomeSkipped, nil
 	case err != nil:
 		log.Warn("cannot start job; will retry", zap.Error(err))
-		return err
+		return outcomeRetry, err
 	case status != jobstore.StatusRunning:
 		log.Info("job already final; nothing to do", zap.String("status", string(status)))
-		return nil
+		return outcomeSkipped, nil
 	}
+	h.metrics.Started(t.Type(), queue, retry, h.queueWait(ctx, p.JobID, retry))
 	fail := func(e jobstore.JobError) error {
 		// The task's own context may be done (timeout): the record is
 		// written regardless, so that the job ends failed, not retried.
-		st, err := h.store.Fail(context.WithoutCancel(ctx), p.JobID, p.Principal, e)
+		sctx, sspan := h.tracer.Start(context.WithoutCancel(ctx), "store")
+		defer sspan.End()
+		st, err := h.store.Fail(sctx, p.JobID, p.Principal, e)
 		if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
 			return err
 		}
@@ -107,20 +203,41 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 	if decodeErr != nil {
-		return fail(failure(decodeErr))
+		return finalOr(outcomeFailed, fail(failure(decodeErr)))
 	}
 	if !deadline.IsZero() && !h.store.Now().Before(deadline) {
-		return fail(timedOut(limit))
+		return finalOr(outcomeFailed, fail(timedOut(limit)))
 	}
-	log.Info("job started", zap.Time("deadline", deadline))
+	log.Info("job started", zap.Time("deadline", deadline), zap.Strings("flags", p.Flags))
 	start := time.Now()
-	err = h.run(ctx, kind, req, p, deadline, fail)
+	outcome, err := h.run(ctx, kind, req, p, deadline, fail)
 	if err != nil {
 		log.Warn("job interrupted", zap.Error(err), zap.Duration("elapsed", time.Since(start)))
-		return err
+		return outcomeRetry, err
 	}
 	log.Info("job finished", zap.Duration("elapsed", time.Since(start)))
-	return nil
+	return outcome, nil
+}
+
+// finalOr is outcome when err is nil, else a retry.
+func finalOr(outcome string, err error) (string, error) {
+	if err != nil {
+		return outcomeRetry, err
+	}
+	return outcome, nil
+}
+
+// queueWait is how long a job waited from its submission to its first run
+// (-1 for a retry, or when its record cannot be read).
+func (h *Handler) queueWait(ctx context.Context, id string, retry int) time.Duration {
+	if _, none := h.metrics.(noMetrics); none || retry > 0 {
+		return -1
+	}
+	j, err := h.store.Get(ctx, id)
+	if err != nil || j.CreatedAt.IsZero() {
+		return -1
+	}
+	return max(h.store.Now().Sub(j.CreatedAt), 0)
 }
 
 // failure is the job error of a compute error: its code from the error
@@ -137,9 +254,9 @@ func timedOut(limit time.Duration) jobstore.JobError {
 	return jobstore.JobError{Code: CodeTimeout, Message: fmt.Sprintf("the job did not finish within its time limit of %s", limit)}
 }
 
-// run computes a started job and stores its outcome. A nil return means
-// the job is final.
-func (h *Handler) run(ctx context.Context, kind *task.Kind, req *job.Request, p *task.Payload, deadline time.Time, fail func(jobstore.JobError) error) error {
+// run computes a started job and stores its outcome. A nil error means
+// the job is final, with the outcome returned.
+func (h *Handler) run(ctx context.Context, kind *task.Kind, req *job.Request, p *task.Payload, deadline time.Time, fail func(jobstore.JobError) error) (string, error) {
 	log := logging.From(ctx)
 	// The compute runs until the job's deadline (one for all its attempts)
 	// and is canceled when the job record says canceled (our flag; Asynq's
@@ -152,47 +269,55 @@ func (h *Handler) run(ctx context.Context, kind *task.Kind, req *job.Request, p 
 	wg.Add(1)
 	go func() { defer wg.Done(); w.loop(cctx, h.poll, wdone) }()
 
-	res, runErr := safeRun(cctx, kind, req, w.report)
+	rctx, rspan := h.tracer.Start(cctx, "compute")
+	res, runErr := safeRun(rctx, kind, req, w.report)
+	rspan.End()
 	close(wdone)
 	wg.Wait()
 
 	switch {
 	case w.canceled():
 		log.Info("job canceled; result discarded")
-		return nil
+		return outcomeCanceled, nil
 	case runErr != nil && !h.store.Now().Before(deadline):
 		// The job's own time is up (whether or not the compute noticed
 		// before Asynq's task timeout): final, never retried.
-		return fail(timedOut(kind.Timeout(req)))
+		return finalOr(outcomeFailed, fail(timedOut(kind.Timeout(req))))
 	case runErr != nil && ctx.Err() != nil:
 		// Shutdown or Asynq's own cancel: leave the job running so a retry
 		// (or the next worker) picks it up.
-		return fmt.Errorf("job interrupted: %w", ctx.Err())
+		return outcomeRetry, fmt.Errorf("job interrupted: %w", ctx.Err())
 	case runErr != nil && job.IsTransient(runErr):
-		return runErr
+		return outcomeRetry, runErr
 	case runErr != nil:
 		var pe *panicError
 		if errors.As(runErr, &pe) {
 			log.Error("compute panicked", zap.String("panic", pe.value), zap.String("stack", pe.stack))
 		}
-		return fail(failure(runErr))
+		return finalOr(outcomeFailed, fail(failure(runErr)))
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
-		return fail(jobstore.JobError{Code: CodeInternal, Message: "cannot encode the result"})
+		return finalOr(outcomeFailed, fail(jobstore.JobError{Code: CodeInternal, Message: "cannot encode the result"}))
 	}
 	if d, t := w.last(); t > 0 {
 		// Best effort: the final progress before the result.
 		_, _ = h.store.SetProgress(ctx, p.JobID, jobstore.Progress{Done: d, Total: t, Phase: "done"})
 	}
-	st, err := h.store.Succeed(context.WithoutCancel(ctx), p.JobID, p.Principal, b)
+	sctx, sspan := h.tracer.Start(context.WithoutCancel(ctx), "store")
+	st, err := h.store.Succeed(sctx, p.JobID, p.Principal, b)
+	sspan.End()
 	if err != nil && !errors.Is(err, jobstore.ErrNotFound) {
-		return err
+		return outcomeRetry, err
 	}
 	if st != jobstore.StatusSucceeded {
 		log.Info("result not stored: job is final", zap.String("status", string(st)))
+		if st == jobstore.StatusCanceled {
+			return outcomeCanceled, nil
+		}
+		return outcomeSkipped, nil
 	}
-	return nil
+	return outcomeSucceeded, nil
 }
 
 type panicError struct{ value, stack string }

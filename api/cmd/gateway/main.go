@@ -17,12 +17,14 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
@@ -33,12 +35,14 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/config"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/metrics"
 	"github.com/dfsopt/dfsopt/pkg/ratelimit"
 	"github.com/dfsopt/dfsopt/pkg/redisconn"
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/tracing"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
 
@@ -106,10 +110,23 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	keys := auth.NewKeyStore(rdb)
 
+	tp, stopTracing, err := tracing.Setup(ctx, cfg.OTLPEndpoint, "dfsopt-gateway", version)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
+	if cfg.OTLPEndpoint != "" {
+		log.Info("tracing: OTLP/HTTP", zap.String("endpoint", cfg.OTLPEndpoint))
+	}
+
+	registry := metrics.NewRegistry()
+	jobMetrics := metrics.NewJobs(registry)
+	registry.MustRegister(metrics.NewQueueCollector(inspector))
+
 	var worker *runner.Server
 	if cfg.Embedded() {
 		wlog := log.With(zap.String("component", "worker"))
-		worker = runner.NewServer(rdb, cfg.Worker, cfg.ShutdownTimeout, runner.NewHandler(reg, store, wlog), wlog)
+		worker = runner.NewServer(rdb, cfg.Worker, cfg.ShutdownTimeout, runner.NewHandler(reg, store, wlog).WithMetrics(jobMetrics).WithTracer(tp.Tracer("dfsopt/worker")), wlog)
 		worker.EnableFanOut(runner.NewFanOut(runner.FanOutConfigOf(cfg.Worker), client, store, reg, calibrations, wlog))
 		if err := worker.Start(); err != nil {
 			return err
@@ -129,9 +146,17 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	if slices.Contains(cfg.CORSOrigins, "*") {
 		log.Warn("DFSOPT_CORS_ORIGINS is \"*\": any web page may call this gateway (development only)")
 	}
-	jobService := jobs.New(reg, store, client, inspector).WithSlates(services.Slates)
+	jobService := jobs.New(reg, store, client, inspector).WithSlates(services.Slates).WithFlags(cfg.FeatureFlags)
+	if names := cfg.FeatureFlags.Names(); len(names) > 0 {
+		log.Info("feature flags", zap.Strings("flags", names))
+	}
 	jobService.LimitActive(cfg.MaxActiveJobs)
 
+	ready := readyChecks(cfg.Neo4j, calibrations.Ping, slates.Ping)
+	if cfg.ReadyRequiresWorkers {
+		ready["workers"] = workersSeen(inspector)
+	}
+	var draining atomic.Bool
 	handler := httpapi.New(httpapi.Deps{
 		Log: log, Registry: reg, Jobs: jobService, Slates: slates,
 		Auth: auth.NewAuthenticator(adminKey, keys), Keys: keys, Users: users, Tokens: tokens,
@@ -143,9 +168,19 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		CORSOrigins:  cfg.CORSOrigins,
 		Audit:        log.Named("audit"),
 		Ready:        func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		ReadyChecks:  readyChecks(cfg.Neo4j, calibrations.Ping, slates.Ping),
+		ReadyChecks:  ready,
 		MaxBodyBytes: cfg.MaxBodyBytes, Version: version,
+		Draining:    draining.Load,
+		HTTPMetrics: metrics.NewHTTP(registry), JobMetrics: jobMetrics,
+		MetricsHandler: metrics.Handler(registry), Tracer: tp.Tracer("dfsopt/gateway"),
+		Monitoring: asynqmon.New(asynqmon.Options{
+			RootPath: httpapi.MonitoringRoot, RedisConnOpt: sharedRedis{rdb},
+			ReadOnly: !cfg.MonitoringWrite, PrometheusAddress: cfg.MonitoringPrometheusURL,
+		}),
 	})
+	if cfg.MonitoringWrite {
+		log.Warn("DFSOPT_MONITORING_WRITE is true: admins may delete, run and archive tasks from /monitoring/")
+	}
 	bannerKey := ""
 	if generatedKey {
 		bannerKey = adminKey // a dev-only key made here: printed once, below
@@ -178,7 +213,11 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", zap.Duration("timeout", cfg.ShutdownTimeout))
+	// /ready fails from now on; the listener stays open for the drain
+	// delay so that load balancers notice before connections are refused.
+	draining.Store(true)
+	log.Info("shutting down", zap.Duration("drain_delay", cfg.DrainDelay), zap.Duration("timeout", cfg.ShutdownTimeout))
+	time.Sleep(cfg.DrainDelay)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -271,6 +310,31 @@ func readyChecks(neo config.Neo4j, calibrations, slates httpapi.Checker) map[str
 	}
 	return checks
 }
+
+// workersSeen checks that at least one Asynq server (a worker) is active:
+// servers write a heartbeat every 5 s and Asynq lists only those whose
+// record has not expired (its TTL is a few heartbeats).
+func workersSeen(insp *asynq.Inspector) httpapi.Checker {
+	return func(ctx context.Context) error {
+		servers, err := insp.Servers()
+		if err != nil {
+			return fmt.Errorf("list workers: %w", err)
+		}
+		for _, s := range servers {
+			if s.Status == "active" {
+				return nil
+			}
+		}
+		return errors.New("no worker heartbeat")
+	}
+}
+
+// sharedRedis hands the gateway's Redis client to asynqmon (which would
+// otherwise open its own connections).
+type sharedRedis struct{ redis.UniversalClient }
+
+// MakeRedisClient returns the shared client.
+func (s sharedRedis) MakeRedisClient() any { return s.UniversalClient }
 
 // displayAddr turns a listen address into one a browser can use.
 func displayAddr(a net.Addr) string {

@@ -45,10 +45,12 @@ func TestReadyReportsCalibrationCache(t *testing.T) {
 	}
 	w := get()
 	var body struct {
-		Checks map[string]string `json:"checks"`
+		Checks map[string]struct {
+			Status string `json:"status"`
+		} `json:"checks"`
 	}
 	if err := json.Unmarshal(w.Body.Bytes(), &body); w.Code != http.StatusOK || err != nil ||
-		body.Checks["calibration_cache"] != "ok" || body.Checks["redis"] != "ok" {
+		body.Checks["calibration_cache"].Status != "ok" || body.Checks["redis"].Status != "ok" {
 		t.Fatalf("ready: %d %s", w.Code, w.Body)
 	}
 	cacheDown = true

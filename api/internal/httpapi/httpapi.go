@@ -7,19 +7,18 @@ package httpapi
 import (
 	"context"
 	"io"
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/metrics"
 	"github.com/dfsopt/dfsopt/pkg/ratelimit"
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
 	"github.com/dfsopt/dfsopt/pkg/task"
@@ -62,6 +61,22 @@ type Deps struct {
 	MaxBodyBytes int64
 	// Version is reported by /health.
 	Version string
+	// Draining reports that shutdown has begun (/ready answers 503); nil:
+	// never.
+	Draining func() bool
+	// HTTPMetrics records every request; nil: not recorded.
+	HTTPMetrics *metrics.HTTP
+	// JobMetrics counts submitted jobs; nil: not counted.
+	JobMetrics *metrics.Jobs
+	// MetricsHandler serves GET /metrics (unauthenticated, like the
+	// probes); nil: no such route.
+	MetricsHandler http.Handler
+	// Tracer makes a span per request (its traceparent goes into the task
+	// payload); nil: no spans.
+	Tracer trace.Tracer
+	// Monitoring is the Asynq dashboard, served under /monitoring/ to
+	// admins only; nil: no dashboard.
+	Monitoring http.Handler
 }
 
 // New returns the gateway's HTTP handler.
@@ -77,7 +92,7 @@ func New(d Deps) http.Handler {
 	if d.Audit == nil {
 		d.Audit = d.Log.Named("audit")
 	}
-	r.Use(requestContext(d.Log), recovery(), securityHeaders(), cors(d.CORSOrigins), audit(d.Audit), limitBody(d.MaxBodyBytes))
+	r.Use(instrument(d.HTTPMetrics), traceRequests(d.Tracer), requestContext(d.Log), recovery(), securityHeaders(), cors(d.CORSOrigins), audit(d.Audit), limitBody(d.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		abort(c, errStatus(http.StatusNotFound, CodeNotFound, "no route for "+c.Request.Method+" "+c.Request.URL.Path))
 	})
@@ -85,29 +100,8 @@ func New(d Deps) http.Handler {
 		abort(c, errStatus(http.StatusMethodNotAllowed, CodeMethodNotAllow, "method "+c.Request.Method+" is not allowed on "+c.Request.URL.Path))
 	})
 
-	started := time.Now()
-	r.GET("/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/openapi.json", serveOpenAPI)
-	r.GET("/health", func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version, "uptime_seconds": int(time.Since(started).Seconds())})
-	})
-	r.GET("/ready", func(c *gin.Context) {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-		defer cancel()
-		if err := d.Ready(ctx); err != nil {
-			abort(c, errStatus(http.StatusServiceUnavailable, CodeUnavailable, "redis is not reachable"))
-			return
-		}
-		checks := gin.H{"redis": "ok"}
-		for _, name := range slices.Sorted(maps.Keys(d.ReadyChecks)) {
-			if err := d.ReadyChecks[name](ctx); err != nil {
-				abort(c, errStatus(http.StatusServiceUnavailable, CodeUnavailable, name+" is not reachable"))
-				return
-			}
-			checks[name] = "ok"
-		}
-		c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
-	})
+	registerOps(r, d)
 
 	h := &handlers{d: d}
 	// Token exchange: no credential header; limited per client address.
@@ -160,10 +154,13 @@ func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
 			return
 		}
 		p, _ := principalOf(c)
-		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparent(c)})
+		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparentOf(c)})
 		if err != nil {
 			abort(c, err)
 			return
+		}
+		if h.d.JobMetrics != nil {
+			h.d.JobMetrics.Submitted(j.Type, j.Queue)
 		}
 		c.Set(auditJobKey, j.ID)
 		c.Header("Location", "/v1/jobs/"+j.ID)

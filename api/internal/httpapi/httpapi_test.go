@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -24,6 +27,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/metrics"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
@@ -44,6 +48,10 @@ type fixture struct {
 	redis   *redistest.Server
 	audit   *bytes.Buffer
 	readyOK bool
+	// metrics is the registry served at /metrics.
+	metrics *prometheus.Registry
+	// draining is what Deps.Draining reports.
+	draining atomic.Bool
 }
 
 func newFixture(t testing.TB) *fixture { return newFixtureWith(t, nil) }
@@ -71,8 +79,11 @@ func newFixtureWith(t testing.TB, edit func(*Deps, *fixture)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: store, insp: insp, keys: keys, users: users, tokens: tokens, redis: r, audit: &bytes.Buffer{}, readyOK: true}
+	f := &fixture{store: store, insp: insp, keys: keys, users: users, tokens: tokens, redis: r, audit: &bytes.Buffer{}, readyOK: true,
+		metrics: metrics.NewRegistry()}
 	slates := redisstore.New(r.Client)
+	mon := asynqmon.New(asynqmon.Options{RootPath: MonitoringRoot, RedisConnOpt: asynq.RedisClientOpt{Addr: r.Addr}, ReadOnly: true})
+	t.Cleanup(func() { _ = mon.Close() })
 	d := Deps{
 		Log: zap.NewNop(), Registry: reg, Jobs: jobs.New(reg, store, client, insp).WithSlates(slatestore.ForJobs(slates)),
 		Slates: slates,
@@ -85,6 +96,10 @@ func newFixtureWith(t testing.TB, edit func(*Deps, *fixture)) *fixture {
 			return errors.New("down")
 		},
 		MaxBodyBytes: 4096, Version: "test",
+		Draining:    f.draining.Load,
+		HTTPMetrics: metrics.NewHTTP(f.metrics), JobMetrics: metrics.NewJobs(f.metrics),
+		MetricsHandler: metrics.Handler(f.metrics),
+		Monitoring:     mon,
 	}
 	if edit != nil {
 		edit(&d, f)

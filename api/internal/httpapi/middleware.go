@@ -39,9 +39,12 @@ func requestContext(base *zap.Logger) gin.HandlerFunc {
 		if p, ok := principalOf(c); ok {
 			fields = append(fields, zap.String("principal", p.ID))
 		}
-		if c.Writer.Status() >= 500 {
+		switch {
+		case c.Writer.Status() >= 500:
 			log.Warn("request", fields...)
-		} else {
+		case isProbe(route):
+			log.Debug("request", fields...)
+		default:
 			log.Info("request", fields...)
 		}
 	}

@@ -138,6 +138,9 @@ func limitRate(d Deps) gin.HandlerFunc {
 		}
 		setRateHeaders(c.Writer.Header(), class, dec)
 		if !dec.Allowed {
+			if d.HTTPMetrics != nil {
+				d.HTTPMetrics.RateLimited(class)
+			}
 			c.Header("Retry-After", strconv.Itoa(ceilSeconds(dec.RetryAfter.Seconds())))
 			abort(c, &rateLimitedError{class: class, limit: lim})
 			return

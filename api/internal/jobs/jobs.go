@@ -14,6 +14,7 @@ import (
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/featureflag"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/requestid"
@@ -78,6 +79,14 @@ type Service struct {
 	cancel    Canceler
 	maxActive int
 	slates    job.Slates
+	flags     featureflag.Set
+}
+
+// WithFlags makes Submit turn on each feature flag of flags for its share
+// of jobs, recorded on the job record and its task payload, and returns s.
+func (s *Service) WithFlags(flags featureflag.Set) *Service {
+	s.flags = flags
+	return s
 }
 
 // LimitActive caps the queued plus running jobs of each principal (0, the
@@ -136,8 +145,10 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 		ID: NewJobID(), Type: sub.Kind.Type, Queue: sub.Kind.Queue(req),
 		Owner: sub.Principal.ID, RequestID: requestid.From(ctx),
 	}
+	j.Flags = s.flags.For(j.ID)
 	t, err := sub.Kind.NewTask(&task.Payload{
 		JobID: j.ID, Request: sub.Body, Principal: j.Owner, RequestID: j.RequestID, Traceparent: sub.Traceparent,
+		Flags: j.Flags,
 	}, req)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/featureflag"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/redistest"
 	"github.com/dfsopt/dfsopt/pkg/task"
@@ -198,5 +200,39 @@ func TestCancelDeletesQueuedChunks(t *testing.T) {
 	}
 	if j, _ := f.store.Get(ctx, id); j.Status != jobstore.StatusCanceled {
 		t.Fatalf("status %s", j.Status)
+	}
+}
+
+// TestSubmitRecordsFlags: the feature flags on for a job are on its record
+// and in its task payload; a flag at share 0 never is.
+func TestSubmitRecordsFlags(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	flags, err := featureflag.Parse("everyone=1,nobody=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := f.service(f.client).WithFlags(flags).Submit(ctx, Submission{Kind: f.kind, Body: []byte(body), Principal: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := f.store.Get(ctx, j.ID)
+	if err != nil || !slices.Equal(stored.Flags, []string{"everyone"}) {
+		t.Fatalf("record flags %v (%v)", stored.Flags, err)
+	}
+	tasks, err := f.insp.ListPendingTasks(j.Queue)
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("pending %v %v", tasks, err)
+	}
+	p, err := task.DecodePayload(tasks[0].Payload)
+	if err != nil || !slices.Equal(p.Flags, []string{"everyone"}) {
+		t.Fatalf("payload flags %v (%v)", p.Flags, err)
+	}
+	plain, err := f.service(f.client).Submit(ctx, Submission{Kind: f.kind, Body: []byte(body), Principal: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := f.store.Get(ctx, plain.ID); stored.Flags != nil {
+		t.Fatalf("flags without any configured: %v", stored.Flags)
 	}
 }

@@ -7,10 +7,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -18,13 +22,16 @@ import (
 
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
 	"github.com/dfsopt/dfsopt/pkg/config"
+	"github.com/dfsopt/dfsopt/pkg/health"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
+	"github.com/dfsopt/dfsopt/pkg/metrics"
 	"github.com/dfsopt/dfsopt/pkg/redisconn"
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/tracing"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
 
@@ -64,7 +71,13 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 	services := runner.ComputeServices(calibrations)
 	services.Slates = slatestore.ForJobs(slates)
 	reg := task.Standard(services)
-	h := runner.NewHandler(reg, store, log)
+	tp, stopTracing, err := tracing.Setup(ctx, cfg.OTLPEndpoint, "dfsopt-worker", "")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopTracing(context.WithoutCancel(ctx)) }()
+	registry := metrics.NewRegistry()
+	h := runner.NewHandler(reg, store, log).WithMetrics(metrics.NewJobs(registry)).WithTracer(tp.Tracer("dfsopt/worker"))
 	srv := runner.NewServer(rdb, cfg.WorkerPool, cfg.ShutdownTimeout, h, log)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer func() { _ = client.Close() }()
@@ -74,11 +87,23 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 	if err := srv.Start(); err != nil {
 		return err
 	}
+	ready := map[string]health.Check{"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}
+	if cfg.Neo4j.Enabled() {
+		ready["neo4j"] = slates.Ping
+	}
+	ops := &runner.Ops{Metrics: metrics.Handler(registry), Watchdog: h.Watchdog(), Ready: ready, Log: log}
+	stopOps, err := serveOps(cfg.MetricsAddr, ops.Handler(), log)
+	if err != nil {
+		srv.Shutdown()
+		return err
+	}
+	defer stopOps()
 	log.Info("worker started", zap.Int("concurrency", cfg.Concurrency), zap.Any("queues", cfg.QueueWeights),
 		zap.Duration("result_ttl", cfg.ResultTTL), zap.Duration("calibration_ttl", cfg.CalibrationTTL),
 		zap.Int("calibrations_per_sport", cfg.CalibrationMaxPerSport))
 	<-ctx.Done()
 	log.Info("shutting down", zap.Duration("timeout", cfg.ShutdownTimeout))
+	ops.Drain()
 	srv.Shutdown()
 	log.Info("worker stopped")
 	return nil
@@ -103,4 +128,29 @@ func openSlates(ctx context.Context, cfg config.Neo4j, rdb redis.UniversalClient
 	}
 	log.Info("slate store: neo4j", zap.Int("max_pool", cfg.MaxPool), zap.Duration("timeout", cfg.Timeout))
 	return st, nil
+}
+
+// serveOps serves the worker's /metrics, /live and /ready on addr ("": not
+// at all) until the returned function is called.
+func serveOps(addr string, h http.Handler, log *zap.Logger) (func(), error) {
+	if addr == "" {
+		log.Info("DFSOPT_METRICS_ADDR is off: no /metrics, /live or /ready")
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on DFSOPT_METRICS_ADDR %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics endpoint stopped", zap.Error(err))
+		}
+	}()
+	log.Info("metrics and probes listening", zap.String("addr", ln.Addr().String()))
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }
