@@ -52,6 +52,16 @@ func slateOf(doc any) (id string, inline int) {
 	return "", 0
 }
 
+// namesStored reports whether a document names stored data: a slate_id,
+// or calibrate's source.slate_ids.
+func namesStored(doc any) bool {
+	if id, _ := slateOf(doc); id != "" {
+		return true
+	}
+	c, ok := doc.(*CalibrateDoc)
+	return ok && c.Source != nil && len(c.Source.SlateIDs) > 0
+}
+
 // CheckSlates is the gateway's check of a decoded request before it is
 // enqueued: the slates it names are stored and match its site, sport and
 // mode, and a document naming a slate_id is valid with the slate's players
@@ -181,11 +191,18 @@ func loadSlate(ctx context.Context, slates Slates, ref SlateRef) (*StoredSlate, 
 }
 
 // resolving wraps a compute so that it runs on the resolved document (see
-// Resolve): a missing or mismatched slate fails the job as invalid_request;
-// a store that cannot be reached is Transient (the job is retried).
-func resolving[Doc any, Res any](slates Slates, run func(context.Context, *Doc, Progress) (*Res, error)) func(context.Context, *Doc, Progress) (*Res, error) {
+// Resolve), reading the store in a "load slate" phase: a missing or
+// mismatched slate fails the job as invalid_request; a store that cannot be
+// reached is Transient (the job is retried).
+func resolving[Doc any, Res any](s Services, run func(context.Context, *Doc, Progress) (*Res, error)) func(context.Context, *Doc, Progress) (*Res, error) {
 	return func(ctx context.Context, doc *Doc, progress Progress) (*Res, error) {
-		r, err := Resolve(ctx, slates, doc)
+		var r any = doc
+		var err error
+		if namesStored(doc) {
+			lctx, end := s.phase(ctx, "load slate")
+			r, err = Resolve(lctx, s.Slates, doc)
+			end()
+		}
 		if err != nil {
 			var ve *schema.ValidationError
 			if errors.As(err, &ve) {

@@ -33,6 +33,18 @@ type Services struct {
 	// (e.g. a calibration cache that could not be written); the worker logs
 	// them.
 	Warn func(ctx context.Context, msg string, err error)
+	// Phase, when set, marks a phase of a job's compute that talks to a
+	// service (e.g. "load slate"): it returns the context the phase runs in
+	// and the function ending it. The worker makes a trace span of it.
+	Phase func(ctx context.Context, name string) (context.Context, func())
+}
+
+// phase starts a named phase (see Services.Phase).
+func (s Services) phase(ctx context.Context, name string) (context.Context, func()) {
+	if s.Phase == nil {
+		return ctx, func() {}
+	}
+	return s.Phase(ctx, name)
 }
 
 func (s Services) warn(ctx context.Context, msg string, err error) {
@@ -47,17 +59,17 @@ func (s Services) warn(ctx context.Context, msg string, err error) {
 func Standard(s Services) *Registry {
 	r, err := NewRegistry(
 		Define[schema.OptimizeRequest, schema.OptimizeResult](TypeOptimize, "/v1/optimize",
-			func(r *schema.OptimizeRequest) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, runOptimize)),
+			func(r *schema.OptimizeRequest) schema.JobOptions { return r.JobOptions }, resolving(s, runOptimize)),
 		Define[SimulateDoc, schema.SimulateResult](TypeSimulate, "/v1/simulate",
-			func(r *SimulateDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, s.runSimulate)),
+			func(r *SimulateDoc) schema.JobOptions { return r.JobOptions }, resolving(s, s.runSimulate)),
 		Define[ContestSimDoc, schema.ContestSimResult](TypeContestSim, "/v1/contest-sim",
-			func(r *ContestSimDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, s.runContestSim)),
+			func(r *ContestSimDoc) schema.JobOptions { return r.JobOptions }, resolving(s, s.runContestSim)),
 		Define[OwnershipDoc, schema.OwnershipResult](TypeOwnership, "/v1/ownership",
-			func(r *OwnershipDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, runOwnership)),
+			func(r *OwnershipDoc) schema.JobOptions { return r.JobOptions }, resolving(s, runOwnership)),
 		Define[PortfolioDoc, schema.PortfolioSelection](TypePortfolio, "/v1/portfolio",
-			func(r *PortfolioDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, s.runPortfolio)),
+			func(r *PortfolioDoc) schema.JobOptions { return r.JobOptions }, resolving(s, s.runPortfolio)),
 		Define[CalibrateDoc, schema.CalibrateResult](TypeCalibrate, "/v1/calibrate",
-			func(r *CalibrateDoc) schema.JobOptions { return r.JobOptions }, resolving(s.Slates, s.runCalibrate)),
+			func(r *CalibrateDoc) schema.JobOptions { return r.JobOptions }, resolving(s, s.runCalibrate)),
 	)
 	if err != nil {
 		panic(err) // A programming error in the table above; caught by tests.

@@ -414,13 +414,23 @@ func (w *watcher) flush(ctx context.Context) {
 }
 
 // ComputeServices returns the services the compute functions run with in
-// a worker: the calibration cache, and a Warn hook logging through the
-// job's logger.
+// a worker: the calibration cache, a Warn hook logging through the job's
+// logger, and a Phase hook tracing phases (e.g. "load slate") as spans.
 func ComputeServices(calibrations job.Calibrations) job.Services {
 	return job.Services{
 		Calibrations: calibrations,
 		Warn: func(ctx context.Context, msg string, err error) {
 			logging.From(ctx).Warn(msg, zap.Error(err))
 		},
+		Phase: phaseSpan,
 	}
+}
+
+// phaseSpan makes a compute phase a child span of the task's current span,
+// with the tracer provider that made it (a no-op when the task is not
+// traced).
+func phaseSpan(ctx context.Context, name string) (context.Context, func()) {
+	tr := trace.SpanFromContext(ctx).TracerProvider().Tracer("dfsopt/worker")
+	ctx, span := tr.Start(ctx, name)
+	return ctx, func() { span.End() }
 }

@@ -12,6 +12,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
+	"github.com/dfsopt/dfsopt/optimizer/slate"
+	"github.com/dfsopt/dfsopt/pkg/slatestore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
@@ -77,4 +80,48 @@ func names(spans []sdktrace.ReadOnlySpan) []string {
 		out = append(out, s.Name())
 	}
 	return out
+}
+
+// TestTraceLoadsSlateInASpan: a job naming a stored slate reads it in a
+// "load slate" span, a child of the worker's compute span, in the
+// request's trace.
+func TestTraceLoadsSlateInASpan(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	f := newFixtureWith(t, func(d *Deps, _ *fixture) { d.Tracer = tp.Tracer("gateway") })
+	slates := redisstore.New(f.redis.Client)
+	id, _, err := slates.Put(context.Background(), &slatestore.Slate{Site: slate.DraftKings, Sport: slate.NBA, Mode: slate.Classic,
+		Players: []slate.Player{{ID: "1", Name: "A", Positions: []string{"PG"}, Team: "X", Salary: 5000, Projection: 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callerTrace = "5bf92f3577b34da6a3ce929d0e0e4736"
+	body := `{"site":"draftkings","sport":"nba","lineups":1,"slate_id":"` + id + `"}`
+	w := f.doH("POST", "/v1/optimize", map[string]string{"X-API-Key": admin,
+		"traceparent": "00-" + callerTrace + "-00f067aa0ba902b7-01"}, strings.NewReader(body))
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("submit: %d %s", w.Code, w.Body)
+	}
+	pending, err := f.insp.ListPendingTasks("default")
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending tasks: %v %v", pending, err)
+	}
+	services := runner.ComputeServices(nil)
+	services.Slates = slatestore.ForJobs(slates)
+	h := runner.NewHandler(task.Standard(services), f.store, zap.NewNop()).WithTracer(tp.Tracer("worker"))
+	_ = h.ProcessTask(context.Background(), asynq.NewTask(pending[0].Type, pending[0].Payload))
+
+	spans := map[string]sdktrace.ReadOnlySpan{}
+	for _, s := range rec.Ended() {
+		spans[s.Name()] = s
+	}
+	load, compute := spans["load slate"], spans["compute"]
+	if load == nil || compute == nil {
+		t.Fatalf("spans %v, want load slate and compute", names(rec.Ended()))
+	}
+	if load.SpanContext().TraceID().String() != callerTrace || load.Parent().SpanID() != compute.SpanContext().SpanID() {
+		t.Errorf("load slate span in trace %s under %s, want trace %s under compute %s", load.SpanContext().TraceID(),
+			load.Parent().SpanID(), callerTrace, compute.SpanContext().SpanID())
+	}
 }
