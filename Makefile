@@ -46,7 +46,9 @@ build: ## build bin/gateway, bin/worker and bin/dfsopt
 
 test: lint ## gofmt check, go vet, unit tests with -race, end-to-end test
 	@if command -v redis-server >/dev/null; then echo "e2e: using $$(command -v redis-server)"; \
-	else echo "!!! WARNING: redis-server is not installed: the end-to-end test falls back to miniredis (apt-get install redis-server)"; fi
+	else echo "!!! WARNING: redis-server is not installed: Redis tests fall back to miniredis (apt-get install redis-server; under CI=true they fail)"; fi
+	@command -v cbc >/dev/null || echo "!!! WARNING: cbc is not installed: the CBC cross-checks of the optimizer are SKIPPED (apt-get install coinor-cbc; under CI=true they fail)"
+	@[ -n "$$DFSOPT_TEST_NEO4J_URI" ] || echo "!!! WARNING: DFSOPT_TEST_NEO4J_URI is unset: the Neo4j store tests are SKIPPED (make test-neo4j starts a real Neo4j; under CI=true they fail)"
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 test-unit: ## unit tests only (-short skips the end-to-end test)
