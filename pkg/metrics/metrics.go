@@ -62,8 +62,8 @@ func NewHTTP(reg prometheus.Registerer) *HTTP {
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: "http", Name: "rate_limited_total",
-			Help: "Requests refused by the rate limiter (429), by class (submit, read).",
-		}, []string{"class"}),
+			Help: "Requests refused by the rate limiter (429), by class (submit, read) and principal kind (admin, key, user, external, anonymous).",
+		}, []string{"class", "principal"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight, m.rateLimited)
 	return m
@@ -82,4 +82,6 @@ func (m *HTTP) Start() func(route, method string, status int) {
 }
 
 // RateLimited counts a request refused by the rate limiter.
-func (m *HTTP) RateLimited(class string) { m.rateLimited.WithLabelValues(class).Inc() }
+func (m *HTTP) RateLimited(class, principalKind string) {
+	m.rateLimited.WithLabelValues(class, principalKind).Inc()
+}

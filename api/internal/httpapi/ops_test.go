@@ -123,7 +123,7 @@ func TestMetricsAfterSubmit(t *testing.T) {
 	}
 }
 
-// TestRateLimitMetric: 429s are counted by class.
+// TestRateLimitMetric: 429s are counted by class and principal kind.
 func TestRateLimitMetric(t *testing.T) {
 	f := newFixtureWith(t, func(d *Deps, f *fixture) {
 		d.Limiter = ratelimit.New(f.redis.Client)
@@ -132,7 +132,7 @@ func TestRateLimitMetric(t *testing.T) {
 	for range 3 {
 		f.do("GET", "/v1/jobs", admin, nil)
 	}
-	if v, _ := value(scrape(t, f), "dfsopt_http_rate_limited_total", map[string]string{"class": "read"}); v != 2 {
+	if v, _ := value(scrape(t, f), "dfsopt_http_rate_limited_total", map[string]string{"class": "read", "principal": "admin"}); v != 2 {
 		t.Fatalf("rate limited reads = %v, want 2", v)
 	}
 }
@@ -240,5 +240,13 @@ func TestProbesNotLoggedAtInfo(t *testing.T) {
 	f.do("GET", "/openapi.json", "", nil)
 	if !strings.Contains(buf.String(), `"route":"/openapi.json"`) {
 		t.Fatalf("a normal request was not logged:\n%s", buf.String())
+	}
+}
+
+func TestPrincipalKind(t *testing.T) {
+	for id, want := range map[string]string{"admin": "admin", "key_3f00": "key", "user:ann": "user", "ext:abc": "external"} {
+		if got := principalKind(id); got != want {
+			t.Errorf("principalKind(%q) = %s, want %s", id, got, want)
+		}
 	}
 }

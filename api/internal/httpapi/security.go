@@ -122,9 +122,9 @@ func limitRate(d Deps) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		who := "ip:" + c.ClientIP()
+		who, kind := "ip:"+c.ClientIP(), "anonymous"
 		if p, ok := principalOf(c); ok {
-			who = p.ID
+			who, kind = p.ID, principalKind(p.ID)
 		}
 		dec, err := d.Limiter.Allow(c.Request.Context(), class, who, lim)
 		if err != nil {
@@ -139,7 +139,7 @@ func limitRate(d Deps) gin.HandlerFunc {
 		setRateHeaders(c.Writer.Header(), class, dec)
 		if !dec.Allowed {
 			if d.HTTPMetrics != nil {
-				d.HTTPMetrics.RateLimited(class)
+				d.HTTPMetrics.RateLimited(class, kind)
 			}
 			c.Header("Retry-After", strconv.Itoa(ceilSeconds(dec.RetryAfter.Seconds())))
 			abort(c, &rateLimitedError{class: class, limit: lim})
@@ -166,6 +166,20 @@ func setRateHeaders(h http.Header, class string, d ratelimit.Decision) {
 }
 
 func ceilSeconds(s float64) int { return max(int(math.Ceil(s)), 0) }
+
+// principalKind is the kind of a principal id, a label of bounded
+// cardinality: admin, key (key_…), user (user:…), external (ext:…).
+func principalKind(id string) string {
+	switch {
+	case id == auth.AdminPrincipal:
+		return "admin"
+	case strings.HasPrefix(id, "user:"):
+		return "user"
+	case strings.HasPrefix(id, "ext:"):
+		return "external"
+	}
+	return "key"
+}
 
 // rateLimitedError is a 429 of the rate limiter.
 type rateLimitedError struct {
