@@ -39,8 +39,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/ratelimit"
 	"github.com/dfsopt/dfsopt/pkg/redisconn"
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
-	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
-	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/backend"
 	"github.com/dfsopt/dfsopt/pkg/task"
 	"github.com/dfsopt/dfsopt/pkg/tracing"
 	"github.com/dfsopt/dfsopt/worker/runner"
@@ -96,7 +95,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	// The registry's compute functions (run by the embedded worker) use the
 	// calibration cache; the gateway itself only checks it for /ready.
 	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
-	slates, err := openSlates(ctx, cfg.Neo4j, rdb, log)
+	slates, err := backend.Open(ctx, cfg.Neo4j, rdb, log)
 	if err != nil {
 		return err
 	}
@@ -278,27 +277,6 @@ func newTokens(ctx context.Context, cfg *config.Gateway, log *zap.Logger) (*auth
 	log.Info("bearer tokens accepted", zap.Strings("algorithms", t.Methods()), zap.String("issuer", cfg.JWT.Issuer),
 		zap.String("audience", cfg.JWT.Audience), zap.Bool("issues_tokens", t.CanIssue()))
 	return t, nil
-}
-
-// openSlates returns the slate store: Neo4j when DFSOPT_NEO4J_URI is set
-// (its schema is created now if it answers, else on first contact: the
-// gateway starts anyway and its slate routes answer 503 meanwhile), else
-// Redis.
-func openSlates(ctx context.Context, cfg config.Neo4j, rdb redis.UniversalClient, log *zap.Logger) (slatestore.Store, error) {
-	if !cfg.Enabled() {
-		log.Info("slate store: redis (DFSOPT_NEO4J_URI is unset)")
-		return redisstore.New(rdb), nil
-	}
-	st, err := neo4jstore.New(neo4jstore.Options{URI: cfg.URI, User: cfg.User, Password: cfg.Password.Reveal(),
-		MaxPool: cfg.MaxPool, Timeout: cfg.Timeout})
-	if err != nil {
-		return nil, err
-	}
-	if err := st.EnsureSchema(ctx); err != nil {
-		log.Warn("slate store: neo4j does not answer yet; slate routes answer 503 until it does", zap.Error(err))
-	}
-	log.Info("slate store: neo4j", zap.Int("max_pool", cfg.MaxPool), zap.Duration("timeout", cfg.Timeout))
-	return st, nil
 }
 
 // readyChecks are the dependencies /ready requires besides Redis: the

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/pkg/calibcache"
@@ -28,8 +27,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/metrics"
 	"github.com/dfsopt/dfsopt/pkg/redisconn"
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
-	"github.com/dfsopt/dfsopt/pkg/slatestore/neo4jstore"
-	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
+	"github.com/dfsopt/dfsopt/pkg/slatestore/backend"
 	"github.com/dfsopt/dfsopt/pkg/task"
 	"github.com/dfsopt/dfsopt/pkg/tracing"
 	"github.com/dfsopt/dfsopt/worker/runner"
@@ -63,7 +61,7 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 
 	store := jobstore.New(rdb, cfg.ResultTTL)
 	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
-	slates, err := openSlates(ctx, cfg.Neo4j, rdb, log)
+	slates, err := backend.Open(ctx, cfg.Neo4j, rdb, log)
 	if err != nil {
 		return err
 	}
@@ -107,27 +105,6 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 	srv.Shutdown()
 	log.Info("worker stopped")
 	return nil
-}
-
-// openSlates returns the slate store the jobs read slate_id and calibrate
-// history from: Neo4j when DFSOPT_NEO4J_URI is set (its schema is created
-// now if it answers, else on first contact; meanwhile such jobs are
-// retried), else Redis.
-func openSlates(ctx context.Context, cfg config.Neo4j, rdb redis.UniversalClient, log *zap.Logger) (slatestore.Store, error) {
-	if !cfg.Enabled() {
-		log.Info("slate store: redis (DFSOPT_NEO4J_URI is unset)")
-		return redisstore.New(rdb), nil
-	}
-	st, err := neo4jstore.New(neo4jstore.Options{URI: cfg.URI, User: cfg.User, Password: cfg.Password.Reveal(),
-		MaxPool: cfg.MaxPool, Timeout: cfg.Timeout})
-	if err != nil {
-		return nil, err
-	}
-	if err := st.EnsureSchema(ctx); err != nil {
-		log.Warn("slate store: neo4j does not answer yet; jobs naming a slate are retried until it does", zap.Error(err))
-	}
-	log.Info("slate store: neo4j", zap.Int("max_pool", cfg.MaxPool), zap.Duration("timeout", cfg.Timeout))
-	return st, nil
 }
 
 // serveOps serves the worker's /metrics, /live and /ready on addr ("": not
