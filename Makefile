@@ -21,7 +21,7 @@ CBC_LINEUPS ?= 30
 # Per-package test timeout (the race detector makes compute tests slower).
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all help run build test test-unit test-e2e test-neo4j neo4j lint fmt-check vet fmt bench bench-cbc fuzz tidy docker up down clean
+.PHONY: all help run build test test-unit test-e2e test-neo4j neo4j lint fmt-check vet fmt bench bench-cbc fuzz fuzz-api loadtest tidy docker up down clean
 
 all: lint build test-unit ## lint, build and unit-test
 
@@ -95,6 +95,12 @@ fuzz: ## run each fuzz target for FUZZTIME
 			done; \
 		done; \
 	done
+
+fuzz-api: ## schemathesis (PyPI, into a venv) against a real gateway and redis-server: no 5xx, answers conform to /openapi.json
+	api/e2e/schemathesis.sh
+
+loadtest: build ## bounded load test on loopback: gateway + redis-server, no worker; submit and status rates, p50/p99, ratio to bare asynq Enqueue
+	$(GO) run ./api/internal/cmd/loadtest -gateway $(BIN)/gateway $(LOADTEST_FLAGS)
 
 tidy: ## go mod tidy in every module
 	@for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) mod tidy); done

@@ -86,11 +86,18 @@ const admitGrace = time.Minute
 func (s *Store) Admit(ctx context.Context, owner, id string, limit int) (bool, error) {
 	key := ActiveKey(owner)
 	now := s.now()
-	members, err := s.rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
+	// Only an owner at the limit pays for reading the whole set (a large
+	// limit with many active jobs would otherwise make every submission
+	// O(active jobs)).
+	n, err := s.rdb.ZCard(ctx, key).Result()
 	if err != nil {
 		return false, fmt.Errorf("admit job %s: %w", id, err)
 	}
-	if len(members) >= limit {
+	if n >= int64(limit) {
+		members, err := s.rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
+		if err != nil {
+			return false, fmt.Errorf("admit job %s: %w", id, err)
+		}
 		cmds := make([]*redis.StringCmd, len(members))
 		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, m := range members {

@@ -101,6 +101,8 @@ func New(d Deps) http.Handler {
 	})
 
 	r.GET("/openapi.json", serveOpenAPI)
+	r.GET("/docs", serveDocs)
+	r.GET(docsScriptPath, serveDocsScript)
 	registerOps(r, d)
 
 	h := &handlers{d: d}

@@ -103,3 +103,48 @@ func TestOpenAPIServedWithoutKey(t *testing.T) {
 		t.Fatalf("body is not the embedded document (%d bytes)", w.Body.Len())
 	}
 }
+
+// TestDocsServedWithoutKey: /docs is an HTML page (no key needed) loading
+// the embedded Redoc bundle from this origin, the bundle's route serves
+// it, and both carry the docs CSP (script from 'self' only).
+func TestDocsServedWithoutKey(t *testing.T) {
+	f := newFixture(t)
+	w := f.do(http.MethodGet, "/docs", "", nil)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET /docs = %d: %s", w.Code, w.Body)
+	}
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Fatalf("GET /docs Content-Type = %q", ct)
+	}
+	body := w.Body.String()
+	for _, want := range []string{`<script src="` + docsScriptPath + `"></script>`, `spec-url="/openapi.json"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("GET /docs does not contain %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "https://") {
+		t.Errorf("GET /docs loads something from another origin:\n%s", body)
+	}
+	for _, path := range []string{"/docs", docsScriptPath} {
+		csp := f.do(http.MethodGet, path, "", nil).Header().Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe-eval") || !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("GET %s CSP = %q", path, csp)
+		}
+	}
+
+	w = f.do(http.MethodGet, docsScriptPath, "", nil)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s = %d", docsScriptPath, w.Code)
+	}
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+		t.Fatalf("GET %s Content-Type = %q", docsScriptPath, ct)
+	}
+	if w.Body.Len() != len(redocScript) || !strings.Contains(w.Body.String(), "Redoc") {
+		t.Fatalf("GET %s is not the embedded bundle (%d bytes, want %d)", docsScriptPath, w.Body.Len(), len(redocScript))
+	}
+
+	// the API itself keeps the CSP that allows nothing
+	if csp := f.do(http.MethodGet, "/openapi.json", "", nil).Header().Get("Content-Security-Policy"); csp != "default-src 'none'; frame-ancestors 'none'" {
+		t.Errorf("GET /openapi.json CSP = %q", csp)
+	}
+}

@@ -12,11 +12,13 @@
 //
 // Locally it validates the request document, runs the optimizer and prints
 // the result document on stdout. With --server it submits the same document
-// to a dfsopt gateway, shows the job's progress on stderr, and prints the
-// result document the API returns. Ctrl-C cancels (the remote job too).
+// to a dfsopt gateway, shows the job's progress on stderr (a bar redrawn
+// in place on a terminal), and prints the result document the API returns
+// (or, with --format, its upload CSV). Ctrl-C cancels (the remote job too).
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -67,6 +69,7 @@ slots x teams most expensive players: the slate's starters) is refused
 AvgPointsPerGame (FanDuel: FPPG) are the projections, said on stderr.
 
   optimize     [--lineups N --min-unique K] [--format csv|dk-csv|fd-csv]
+               (with --server: the gateway's upload CSV, of the request's site)
   simulate     [--sims N --seed N --sim-optimal]
   ownership    [--contest-type gpp|cash]
   contest-sim  --entries DKEntries.csv --payouts payouts.csv
@@ -162,8 +165,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, name+": --api-key (or DFSOPT_API_KEY) is required with --server")
 			return exitUsage
 		}
-		c := &remote{base: *server, key: key, http: &http.Client{Timeout: 60 * time.Second}, poll: *poll, progress: progress}
-		result, err = c.submit(ctx, cmd.kind.Path, body)
+		// --format downloads the gateway's upload CSV (GET
+		// /v1/jobs/{id}/result?format=csv), for the request's site.
+		query := ""
+		if *format != "json" {
+			if err := remoteCSVFormat(args[0], body, *format); err != nil {
+				fmt.Fprintln(stderr, name+":", err)
+				return exitUsage
+			}
+			query = "?format=csv"
+		}
+		c := &remote{base: *server, key: key, http: &http.Client{Timeout: 60 * time.Second}, poll: *poll,
+			progress: progress, tty: isTerminal(progress)}
+		result, err = c.submit(ctx, cmd.kind.Path, body, query)
+		if err == nil && query != "" {
+			csv := bytes.TrimRight(result, "\n")
+			if err := writeResult(*out, stdout, csv); err != nil {
+				fmt.Fprintln(stderr, "dfsopt:", err)
+				return exitFailed
+			}
+			return exitOK
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "dfsopt:", err)

@@ -102,6 +102,11 @@ func fakeGateway(t *testing.T, final string) *httptest.Server {
 		_ = json.NewEncoder(w).Encode(doc)
 	})
 	mux.HandleFunc("GET /v1/jobs/job_1/result", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("format") == "csv" {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			_, _ = w.Write([]byte("PG,SG\n1 (1),2 (2)\n"))
+			return
+		}
 		_, _ = w.Write([]byte(`{"lineups":[],"exposures":{},"stats":{"solve_ms":1}}`))
 	})
 	srv := httptest.NewServer(mux)
@@ -157,5 +162,61 @@ func TestLocalCalibrationRefused(t *testing.T) {
 		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "calibration_id") || !strings.Contains(stderr, "--server") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, stdout, stderr)
 		}
+	}
+}
+
+// TestRemoteCSV: --format with --server downloads the gateway's upload CSV
+// (result?format=csv) as is; a site-specific format for a request of the
+// other site is refused before anything is submitted.
+func TestRemoteCSV(t *testing.T) {
+	srv := fakeGateway(t, "succeeded")
+	for _, format := range []string{"csv", "dk-csv"} {
+		code, stdout, stderr := runCLI("optimize", "--request", "testdata/optimize-nba-tiny.json", "--server", srv.URL, "--api-key", "k", "--poll", "1ms", "--format", format)
+		if code != exitOK || stdout != "PG,SG\n1 (1),2 (2)\n" {
+			t.Fatalf("--format %s: exit %d stdout %q stderr %q", format, code, stdout, stderr)
+		}
+	}
+	code, _, stderr := runCLI("optimize", "--request", "testdata/optimize-nba-tiny.json", "--server", srv.URL, "--api-key", "k", "--format", "fd-csv")
+	if code != exitUsage || !strings.Contains(stderr, "needs a fanduel request") || strings.Contains(stderr, "submitted") {
+		t.Fatalf("--format fd-csv on a draftkings request: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCLI("simulate", "--request", "testdata/optimize-nba-tiny.json", "--server", srv.URL, "--api-key", "k", "--format", "csv")
+	if code != exitUsage || !strings.Contains(stderr, "optimize only") {
+		t.Fatalf("--format on simulate: exit %d: %s", code, stderr)
+	}
+}
+
+// TestProgressLine: on a terminal the status is one line redrawn in place
+// with a bar, ended by a newline; elsewhere one plain line per change.
+func TestProgressLine(t *testing.T) {
+	var b strings.Builder
+	p := newProgressLine(&b, true)
+	for done := range 3 {
+		j := jobStatus{ID: "job_1", Status: "running"}
+		j.Progress.Done, j.Progress.Total, j.Progress.Phase = done*2, 4, "optimizing"
+		p.update(&j)
+		p.update(&j) // unchanged: not redrawn
+	}
+	p.finish()
+	want := "\r\x1b[K[------------------------] job_1: running 0/4 (optimizing)" +
+		"\r\x1b[K[############------------] job_1: running 2/4 (optimizing)" +
+		"\r\x1b[K[########################] job_1: running 4/4 (optimizing)\n"
+	if b.String() != want {
+		t.Fatalf("tty progress = %q, want %q", b.String(), want)
+	}
+
+	b.Reset()
+	p = newProgressLine(&b, false)
+	j := jobStatus{ID: "job_1", Status: "queued"}
+	p.update(&j)
+	p.update(&j)
+	j.Status = "succeeded"
+	p.update(&j)
+	p.finish()
+	if b.String() != "job_1: queued\njob_1: succeeded\n" {
+		t.Fatalf("plain progress = %q", b.String())
+	}
+	if isTerminal(&b) {
+		t.Fatal("a strings.Builder is not a terminal")
 	}
 }

@@ -80,3 +80,35 @@ func uploadCSV(request, result []byte, format string) ([]byte, error) {
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
+
+// remoteCSVFormat checks that --format can be served by the gateway for
+// this request: optimize only, and dk-csv/fd-csv only for a request of
+// that site (the gateway writes the upload CSV of the job's own site).
+func remoteCSVFormat(command string, request []byte, format string) error {
+	if command != "optimize" {
+		return &usageError{msg: "--format applies to optimize only"}
+	}
+	var want slate.Site
+	switch format {
+	case "csv":
+		return nil
+	case "dk-csv":
+		want = slate.DraftKings
+	case "fd-csv":
+		want = slate.FanDuel
+	default:
+		return &usageError{msg: fmt.Sprintf("--format must be json, csv, dk-csv or fd-csv, not %q", format)}
+	}
+	var req schema.OptimizeRequest
+	if err := json.Unmarshal(request, &req); err != nil {
+		return fmt.Errorf("read request for --format: %w", err)
+	}
+	site, _, _, err := req.Normalized()
+	if err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	if site != want {
+		return &usageError{msg: fmt.Sprintf("--format %s with --server needs a %s request, not %s (the gateway writes the CSV of the job's site)", format, want, site)}
+	}
+	return nil
+}

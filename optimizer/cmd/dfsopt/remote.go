@@ -18,6 +18,8 @@ type remote struct {
 	http     *http.Client
 	poll     time.Duration
 	progress io.Writer
+	// tty redraws the progress on one line (progress is a terminal).
+	tty bool
 }
 
 // jobStatus is the part of the status document the CLI reads.
@@ -50,12 +52,13 @@ type apiError struct {
 
 // optimize submits an optimize request (see submit).
 func (r *remote) optimize(ctx context.Context, body []byte) ([]byte, error) {
-	return r.submit(ctx, "/v1/optimize", body)
+	return r.submit(ctx, "/v1/optimize", body, "")
 }
 
 // submit posts the request to path, waits for the job and returns its
-// result. If ctx ends first, the job is canceled.
-func (r *remote) submit(ctx context.Context, path string, body []byte) ([]byte, error) {
+// result, read with the query resultQuery (e.g. "?format=csv"; empty: the
+// result document). If ctx ends first, the job is canceled.
+func (r *remote) submit(ctx context.Context, path string, body []byte, resultQuery string) ([]byte, error) {
 	var j jobStatus
 	if _, err := r.do(ctx, http.MethodPost, path, body, &j); err != nil {
 		return nil, err
@@ -63,22 +66,14 @@ func (r *remote) submit(ctx context.Context, path string, body []byte) ([]byte, 
 	fmt.Fprintf(r.progress, "submitted job %s\n", j.ID)
 	t := time.NewTicker(r.poll)
 	defer t.Stop()
-	last := ""
+	line := newProgressLine(r.progress, r.tty)
+	defer line.finish()
 	for {
-		line := fmt.Sprintf("%s: %s", j.ID, j.Status)
-		if j.Progress.Total > 0 {
-			line += fmt.Sprintf(" %d/%d", j.Progress.Done, j.Progress.Total)
-		}
-		if j.Progress.Phase != "" && j.Status == "running" {
-			line += " (" + j.Progress.Phase + ")"
-		}
-		if line != last {
-			fmt.Fprintln(r.progress, line)
-			last = line
-		}
+		line.update(&j)
 		switch j.Status {
 		case "succeeded":
-			return r.do(ctx, http.MethodGet, "/v1/jobs/"+j.ID+"/result", nil, nil)
+			line.finish()
+			return r.do(ctx, http.MethodGet, "/v1/jobs/"+j.ID+"/result"+resultQuery, nil, nil)
 		case "failed", "canceled":
 			if j.Error != nil {
 				return nil, fmt.Errorf("job %s %s: %s: %s", j.ID, j.Status, j.Error.Code, j.Error.Message)
