@@ -121,6 +121,7 @@ func New(d Deps) http.Handler {
 	v1.GET("/jobs/:id", require(auth.ScopeJobsRead), h.get)
 	v1.GET("/jobs/:id/result", require(auth.ScopeJobsRead), h.result)
 	v1.DELETE("/jobs/:id", require(auth.ScopeJobsWrite), h.cancel)
+	v1.POST("/jobs/:id/replay", require(auth.ScopeJobsWrite), h.replay)
 	registerSlates(v1, d.Slates)
 	admin := v1.Group("/admin", require(auth.ScopeAdmin))
 	if d.Keys != nil {
@@ -153,19 +154,65 @@ func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
 			abort(c, bodyError(err))
 			return
 		}
-		p, _ := principalOf(c)
-		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparentOf(c)})
+		key, err := idempotencyKeyOf(c)
 		if err != nil {
 			abort(c, err)
 			return
 		}
-		if h.d.JobMetrics != nil {
-			h.d.JobMetrics.Submitted(j.Type, j.Queue)
+		p, _ := principalOf(c)
+		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparentOf(c), IdempotencyKey: key})
+		if err != nil {
+			abort(c, err)
+			return
 		}
-		c.Set(auditJobKey, j.ID)
-		c.Header("Location", "/v1/jobs/"+j.ID)
-		c.JSON(http.StatusAccepted, jobDoc(j))
+		h.accepted(c, j)
 	}
+}
+
+// IdempotencyHeader is the request header that makes a submission
+// idempotent; IdempotentReplayedHeader answers "true" when the job existed.
+const (
+	IdempotencyHeader        = "Idempotency-Key"
+	IdempotentReplayedHeader = "Idempotent-Replayed"
+)
+
+// idempotencyKeyOf returns the request's Idempotency-Key ("" when absent),
+// or a 400 error when it is empty, repeated or not 1-255 printable ASCII
+// characters.
+func idempotencyKeyOf(c *gin.Context) (string, error) {
+	vs := c.Request.Header.Values(IdempotencyHeader)
+	if len(vs) == 0 {
+		return "", nil
+	}
+	if len(vs) > 1 || !jobs.ValidIdempotencyKey(vs[0]) {
+		return "", &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest,
+			message: "Idempotency-Key must be one header of 1 to 255 printable ASCII characters",
+			details: []ErrorDetail{{Field: IdempotencyHeader, Reason: "invalid"}}}
+	}
+	return vs[0], nil
+}
+
+// accepted answers 202 with a submitted job (or, for a repeated
+// Idempotency-Key, the job submitted first).
+func (h *handlers) accepted(c *gin.Context, j *jobstore.Job) {
+	if j.IdempotentReplay {
+		c.Header(IdempotentReplayedHeader, "true")
+	} else if h.d.JobMetrics != nil {
+		h.d.JobMetrics.Submitted(j.Type, j.Queue)
+	}
+	c.Set(auditJobKey, j.ID)
+	c.Header("Location", "/v1/jobs/"+j.ID)
+	c.JSON(http.StatusAccepted, jobDoc(j))
+}
+
+func (h *handlers) replay(c *gin.Context) {
+	p, _ := principalOf(c)
+	j, err := h.d.Jobs.Replay(c.Request.Context(), p, c.Param("id"), traceparentOf(c))
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	h.accepted(c, j)
 }
 
 func (h *handlers) get(c *gin.Context) {

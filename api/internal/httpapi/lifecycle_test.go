@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+)
+
+// ownerKey makes an API key of its own principal with the job scopes.
+func (f *fixture) ownerKey(t *testing.T, owner string) string {
+	t.Helper()
+	_, key, err := f.keys.Create(context.Background(), owner, owner, []string{auth.ScopeJobsRead, auth.ScopeJobsWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func jobOf(t *testing.T, b []byte) jobstore.Job {
+	t.Helper()
+	var j jobstore.Job
+	if err := json.Unmarshal(b, &j); err != nil || j.ID == "" {
+		t.Fatalf("not a job (%v): %s", err, b)
+	}
+	return j
+}
+
+// TestIdempotencyKeyHeader: the header is validated; the same key and body
+// answer the first job (Idempotent-Replayed: true); another body is 409.
+func TestIdempotencyKeyHeader(t *testing.T) {
+	f := newFixture(t)
+	key := f.ownerKey(t, "alice")
+	for _, bad := range []string{"", strings.Repeat("k", 256), "tab\there", "é"} {
+		w := f.doH("POST", "/v1/optimize", map[string]string{"X-API-Key": key, "Idempotency-Key": bad}, strings.NewReader(validBody))
+		if b := decodeError(t, w); w.Code != 400 || b.Error.Code != CodeInvalidRequest || b.Error.Details[0].Field != "Idempotency-Key" {
+			t.Fatalf("key %q: %d %s", bad, w.Code, w.Body)
+		}
+	}
+	w1 := f.doH("POST", "/v1/optimize", map[string]string{"X-API-Key": key, "Idempotency-Key": "order 1"}, strings.NewReader(validBody))
+	if w1.Code != 202 || w1.Header().Get(IdempotentReplayedHeader) != "" {
+		t.Fatalf("first: %d %v %s", w1.Code, w1.Header(), w1.Body)
+	}
+	first := jobOf(t, w1.Body.Bytes())
+	w2 := f.doH("POST", "/v1/optimize", map[string]string{"X-API-Key": key, "Idempotency-Key": "order 1"}, strings.NewReader(validBody))
+	if w2.Code != 202 || w2.Header().Get(IdempotentReplayedHeader) != "true" || jobOf(t, w2.Body.Bytes()).ID != first.ID {
+		t.Fatalf("again: %d %v %s", w2.Code, w2.Header(), w2.Body)
+	}
+	other := strings.Replace(validBody, `"lineups":1`, `"lineups":2`, 1)
+	w3 := f.doH("POST", "/v1/optimize", map[string]string{"X-API-Key": key, "Idempotency-Key": "order 1"}, strings.NewReader(other))
+	if b := decodeError(t, w3); w3.Code != 409 || b.Error.Code != CodeConflict {
+		t.Fatalf("other body: %d %s", w3.Code, w3.Body)
+	}
+}
+
+// TestReplayRoute: the owner replays a job (202, a new job with replay_of);
+// another principal gets 404, as for an unknown job.
+func TestReplayRoute(t *testing.T) {
+	f := newFixture(t)
+	alice, bob := f.ownerKey(t, "alice"), f.ownerKey(t, "bob")
+	w := f.do("POST", "/v1/optimize", alice, strings.NewReader(validBody))
+	if w.Code != 202 {
+		t.Fatalf("submit: %d %s", w.Code, w.Body)
+	}
+	first := jobOf(t, w.Body.Bytes())
+	w = f.do("POST", "/v1/jobs/"+first.ID+"/replay", alice, nil)
+	if w.Code != 202 {
+		t.Fatalf("replay: %d %s", w.Code, w.Body)
+	}
+	r := jobOf(t, w.Body.Bytes())
+	if r.ID == first.ID || r.ReplayOf != first.ID || w.Header().Get("Location") != "/v1/jobs/"+r.ID {
+		t.Fatalf("replayed job %+v, Location %q", r, w.Header().Get("Location"))
+	}
+	for _, c := range []struct{ key, id string }{{bob, first.ID}, {alice, "job_00000000000000000000000000000000"}, {alice, "nope"}} {
+		w := f.do("POST", "/v1/jobs/"+c.id+"/replay", c.key, nil)
+		if b := decodeError(t, w); w.Code != 404 || b.Error.Code != CodeNotFound {
+			t.Fatalf("replay %s: %d %s", c.id, w.Code, w.Body)
+		}
+	}
+}
