@@ -117,6 +117,7 @@ func New(d Deps) http.Handler {
 		}
 		v1.POST(k.Path[len("/v1"):], require(scope), h.submit(k))
 	}
+	v1.POST("/batch", require(auth.ScopeJobsWrite), h.batch)
 	v1.GET("/jobs", require(auth.ScopeJobsRead), h.list)
 	v1.GET("/jobs/:id", require(auth.ScopeJobsRead), h.get)
 	v1.GET("/jobs/:id/result", require(auth.ScopeJobsRead), h.result)
