@@ -99,6 +99,12 @@ type Job struct {
 	// Request is the request document, stored (RequestKey) by Create when
 	// set; never read back into the record.
 	Request []byte `json:"-"`
+	// CacheHit: the job reused the result of an identical earlier request
+	// (the result cache) instead of computing it.
+	CacheHit bool `json:"cache_hit,omitempty"`
+	// CacheKey is the result cache entry (CacheKey) the job's result is
+	// filed under when it succeeds ("": not cacheable); never shown.
+	CacheKey string `json:"-"`
 	// IdempotentReplay is set on the job Submit returns for a repeated
 	// Idempotency-Key: the job existed already; never stored.
 	IdempotentReplay bool `json:"-"`
@@ -162,9 +168,9 @@ func (s *Store) createCmds(ctx context.Context, p redis.Pipeliner, j *Job) {
 	key, owner := JobKey(j.ID), OwnerKey(j.Owner)
 	p.HSet(ctx, key,
 		"id", j.ID, "type", j.Type, "status", string(j.Status), "queue", j.Queue,
-		"owner", j.Owner, "request_id", j.RequestID, "flags", strings.Join(j.Flags, ","),
+		"owner", j.Owner, "request_id", j.RequestID, "flags", joinFlags(j.Flags),
 		"created_at", now.Format(timeLayout), "expires_at", j.ExpiresAt.Format(timeLayout),
-		"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf)
+		"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_key", j.CacheKey)
 	p.Expire(ctx, key, s.ttl)
 	if len(j.Request) > 0 {
 		p.Set(ctx, RequestKey(j.ID), j.Request, s.ttl)
@@ -378,9 +384,16 @@ return 'succeeded'`)
 // then dropped).
 func (s *Store) Succeed(ctx context.Context, id, owner string, result []byte) (Status, error) {
 	now := s.now()
-	return s.run(ctx, succeedScript, "succeed", id, []string{JobKey(id), ResultKey(id), OwnerKey(owner), RequestKey(id)},
+	st, err := s.run(ctx, succeedScript, "succeed", id, []string{JobKey(id), ResultKey(id), OwnerKey(owner), RequestKey(id)},
 		result, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
+	if err == nil && st == StatusSucceeded {
+		// Best effort: a result not cached is computed again next time.
+		_ = s.cacheResult(ctx, id, len(result))
+	}
+	return st, err
 }
+
+func joinFlags(flags []string) string { return strings.Join(flags, ",") }
 
 var failScript = redis.NewScript(`
 local s = redis.call('HGET', KEYS[1], 'status')
@@ -453,6 +466,7 @@ func parseJob(m map[string]string) (*Job, error) {
 	j := &Job{
 		ID: m["id"], Type: m["type"], Status: Status(m["status"]), Queue: m["queue"],
 		Owner: m["owner"], RequestID: m["request_id"], ReplayOf: m["replay_of"],
+		CacheHit: m["cache_hit"] == "1", CacheKey: m["cache_key"],
 	}
 	if f := m["flags"]; f != "" {
 		j.Flags = strings.Split(f, ",")

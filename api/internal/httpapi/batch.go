@@ -105,7 +105,7 @@ func (h *handlers) batchItem(c *gin.Context, p auth.Principal, i int, it batchIt
 			return fail(err)
 		}
 	}
-	j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: it.Request, Principal: p, Traceparent: traceparentOf(c)})
+	j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: it.Request, Principal: p, Traceparent: traceparentOf(c), NoCache: noCache(c)})
 	if err != nil {
 		return fail(err)
 	}

@@ -161,7 +161,8 @@ func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
 			return
 		}
 		p, _ := principalOf(c)
-		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparentOf(c), IdempotencyKey: key})
+		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparentOf(c),
+			IdempotencyKey: key, NoCache: noCache(c)})
 		if err != nil {
 			abort(c, err)
 			return
@@ -191,6 +192,20 @@ func idempotencyKeyOf(c *gin.Context) (string, error) {
 			details: []ErrorDetail{{Field: IdempotencyHeader, Reason: "invalid"}}}
 	}
 	return vs[0], nil
+}
+
+// noCache reports whether the request opts out of the result cache with
+// Cache-Control: no-cache (or no-store).
+func noCache(c *gin.Context) bool {
+	for _, v := range c.Request.Header.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			switch strings.ToLower(strings.TrimSpace(d)) {
+			case "no-cache", "no-store":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // accepted answers 202 with a submitted job (or, for a repeated

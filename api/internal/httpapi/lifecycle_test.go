@@ -3,8 +3,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
@@ -78,6 +81,21 @@ func TestReplayRoute(t *testing.T) {
 		w := f.do("POST", "/v1/jobs/"+c.id+"/replay", c.key, nil)
 		if b := decodeError(t, w); w.Code != 404 || b.Error.Code != CodeNotFound {
 			t.Fatalf("replay %s: %d %s", c.id, w.Code, w.Body)
+		}
+	}
+}
+
+// TestNoCacheHeader: Cache-Control no-cache or no-store opts out of the
+// result cache.
+func TestNoCacheHeader(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "no-cache": true, "max-age=0, No-Store": true, "max-age=60": false} {
+		c, _ := gin.CreateTestContext(httptest.NewRecorder())
+		c.Request = httptest.NewRequest("POST", "/v1/optimize", nil)
+		if v != "" {
+			c.Request.Header.Set("Cache-Control", v)
+		}
+		if got := noCache(c); got != want {
+			t.Errorf("Cache-Control %q: %v, want %v", v, got, want)
 		}
 	}
 }

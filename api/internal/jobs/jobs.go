@@ -127,6 +127,9 @@ type Submission struct {
 	IdempotencyKey string
 	// ReplayOf is the job this submission re-runs, if any.
 	ReplayOf string
+	// NoCache makes the job compute even when an identical request's
+	// result is in the result cache (Cache-Control: no-cache).
+	NoCache bool
 }
 
 // ValidIdempotencyKey reports whether k is a usable Idempotency-Key: 1 to
@@ -240,6 +243,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 		Request: sub.Body, ReplayOf: sub.ReplayOf,
 	}
 	j.Flags = s.flags.For(j.ID)
+	j.CacheKey = cacheKeyOf(sub, j.Flags)
 	t, err := sub.Kind.NewTask(&task.Payload{
 		JobID: j.ID, Request: sub.Body, Principal: j.Owner, RequestID: j.RequestID, Traceparent: sub.Traceparent,
 		Flags: j.Flags,
@@ -252,6 +256,17 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	// mark is cleared. A gateway that stalls or dies in between leaves the
 	// mark, and the workers' reconciler (runner.Reconciler) fails the job if
 	// its task never reached a queue: no job stays queued without a task.
+	// An identical request whose result is cached gets a job that has
+	// already succeeded with it (no task, no active slot).
+	if idem == nil {
+		hit, err := s.fromCache(ctx, j)
+		if err != nil {
+			return nil, err
+		}
+		if hit {
+			return j, nil
+		}
+	}
 	if idem == nil {
 		if err := s.admit(ctx, j); err != nil {
 			return nil, err
@@ -299,7 +314,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 
 // Replay submits again the request document of one of the principal's jobs
 // (any job's, for an admin), same seed included, as a new job the caller
-// owns; a deterministic job gives the same result. jobstore.ErrNotFound
+// owns; a deterministic job gives the same result. A replay always
+// computes (it bypasses the result cache). jobstore.ErrNotFound
 // for others' jobs and for jobs whose record or request has expired;
 // otherwise Submit's errors.
 func (s *Service) Replay(ctx context.Context, p auth.Principal, id, traceparent string) (*jobstore.Job, error) {
@@ -320,7 +336,7 @@ func (s *Service) Replay(ctx context.Context, p auth.Principal, id, traceparent 
 			return nil, err
 		}
 	}
-	return s.Submit(ctx, Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparent, ReplayOf: id})
+	return s.Submit(ctx, Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparent, ReplayOf: id, NoCache: true})
 }
 
 // admit takes one of the principal's active-job slots for j (when capped).
