@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -248,7 +249,11 @@ const (
 )
 
 func (h *handlers) list(c *gin.Context) {
-	limit := defaultListLimit
+	o := jobstore.ListOptions{Limit: defaultListLimit, Cursor: c.Query("cursor")}
+	bad := func(field, msg string) {
+		abort(c, &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: msg,
+			details: []ErrorDetail{{Field: field, Reason: "invalid"}}})
+	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxListLimit {
@@ -257,18 +262,46 @@ func (h *handlers) list(c *gin.Context) {
 				details: []ErrorDetail{{Field: "limit", Reason: "out_of_range"}}})
 			return
 		}
-		limit = n
+		o.Limit = n
+	}
+	if v := c.Query("status"); v != "" {
+		switch st := jobstore.Status(v); st {
+		case jobstore.StatusQueued, jobstore.StatusRunning, jobstore.StatusSucceeded, jobstore.StatusFailed, jobstore.StatusCanceled:
+			o.Status = st
+		default:
+			bad("status", "status must be one of queued, running, succeeded, failed, canceled")
+			return
+		}
+	}
+	if v := c.Query("type"); v != "" {
+		if _, ok := h.d.Registry.Lookup(v); !ok {
+			bad("type", "unknown job type "+strconv.Quote(v))
+			return
+		}
+		o.Type = v
 	}
 	p, _ := principalOf(c)
-	js, err := h.d.Jobs.List(c.Request.Context(), p, limit)
+	page, err := h.d.Jobs.ListPage(c.Request.Context(), p, o)
+	if errors.Is(err, jobstore.ErrBadCursor) {
+		bad("cursor", "cursor is not one a listing answered as next_cursor")
+		return
+	}
 	if err != nil {
 		abort(c, err)
 		return
 	}
+	js := page.Jobs
+	if js == nil {
+		js = []*jobstore.Job{}
+	}
 	for _, j := range js {
 		jobDoc(j)
 	}
-	c.JSON(http.StatusOK, gin.H{"jobs": js})
+	body := gin.H{"jobs": js}
+	if page.NextCursor != "" {
+		body["next_cursor"] = page.NextCursor
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 func (h *handlers) result(c *gin.Context) {

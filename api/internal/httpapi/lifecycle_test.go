@@ -99,3 +99,57 @@ func TestNoCacheHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestListFiltersAndCursor: GET /v1/jobs pages with limit and cursor
+// (next_cursor) and filters by status and type.
+func TestListFiltersAndCursor(t *testing.T) {
+	f := newFixture(t)
+	key := f.ownerKey(t, "alice")
+	var ids []string
+	for i := range 3 {
+		w := f.do("POST", "/v1/optimize", key, strings.NewReader(strings.Replace(validBody, `"lineups":1`, `"lineups":`+string(rune('1'+i)), 1)))
+		if w.Code != 202 {
+			t.Fatalf("submit: %d %s", w.Code, w.Body)
+		}
+		ids = append(ids, jobOf(t, w.Body.Bytes()).ID)
+	}
+	if w := f.do("DELETE", "/v1/jobs/"+ids[0], key, nil); w.Code != 200 {
+		t.Fatalf("cancel: %d %s", w.Code, w.Body)
+	}
+	type page struct {
+		Jobs       []jobstore.Job `json:"jobs"`
+		NextCursor string         `json:"next_cursor"`
+	}
+	list := func(q string) page {
+		t.Helper()
+		w := f.do("GET", "/v1/jobs"+q, key, nil)
+		var p page
+		if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &p) != nil {
+			t.Fatalf("GET /v1/jobs%s: %d %s", q, w.Code, w.Body)
+		}
+		return p
+	}
+	p1 := list("?limit=2")
+	if len(p1.Jobs) != 2 || p1.Jobs[0].ID != ids[2] || p1.Jobs[1].ID != ids[1] || p1.NextCursor == "" {
+		t.Fatalf("page 1 %+v", p1)
+	}
+	p2 := list("?limit=2&cursor=" + p1.NextCursor)
+	if len(p2.Jobs) != 1 || p2.Jobs[0].ID != ids[0] || p2.NextCursor != "" {
+		t.Fatalf("page 2 %+v", p2)
+	}
+	if p := list("?status=canceled"); len(p.Jobs) != 1 || p.Jobs[0].ID != ids[0] {
+		t.Fatalf("canceled %+v", p)
+	}
+	if p := list("?status=queued&type=optimize"); len(p.Jobs) != 2 {
+		t.Fatalf("queued optimize %+v", p)
+	}
+	if p := list("?type=simulate"); len(p.Jobs) != 0 || p.Jobs == nil {
+		t.Fatalf("simulate %+v", p)
+	}
+	for _, q := range []string{"?status=done", "?type=nope", "?cursor=%21%21", "?limit=501"} {
+		w := f.do("GET", "/v1/jobs"+q, key, nil)
+		if b := decodeError(t, w); w.Code != 400 || b.Error.Code != CodeInvalidRequest {
+			t.Fatalf("%s: %d %s", q, w.Code, w.Body)
+		}
+	}
+}

@@ -264,6 +264,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 			return nil, err
 		}
 		if hit {
+			if err := s.store.IndexAll(ctx, j); err != nil {
+				logging.From(ctx).Warn("cannot add the job to the index of all jobs; admins will not see it listed", zap.String("job_id", j.ID), zap.Error(err))
+			}
 			return j, nil
 		}
 	}
@@ -397,6 +400,17 @@ func (s *Service) List(ctx context.Context, p auth.Principal, limit int) ([]*job
 		return s.store.ListAll(ctx, limit)
 	}
 	return s.store.List(ctx, p.ID, limit)
+}
+
+// ListPage returns a page of the principal's jobs (every principal's for an
+// admin), newest first, filtered as o says (its Owner is set here), and
+// the cursor of the next page; jobstore.ErrBadCursor for a bad cursor.
+func (s *Service) ListPage(ctx context.Context, p auth.Principal, o jobstore.ListOptions) (*jobstore.Page, error) {
+	o.Owner = p.ID
+	if p.IsAdmin() {
+		o.Owner = ""
+	}
+	return s.store.ListPage(ctx, o)
 }
 
 // Result returns the result document of one of the principal's succeeded
