@@ -256,8 +256,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	// mark is cleared. A gateway that stalls or dies in between leaves the
 	// mark, and the workers' reconciler (runner.Reconciler) fails the job if
 	// its task never reached a queue: no job stays queued without a task.
-	// An identical request whose result is cached gets a job that has
-	// already succeeded with it (no task, no active slot).
+	//
+	// First, an identical request whose result is cached gets a job that
+	// has already succeeded with it (no task, no active slot).
 	if idem == nil {
 		hit, err := s.fromCache(ctx, j)
 		if err != nil {
