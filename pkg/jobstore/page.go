@@ -26,7 +26,7 @@ type ListOptions struct {
 	// Status and Type, when set, keep only jobs with that status or type.
 	Status Status
 	Type   string
-	// Limit is the most jobs on the page (at least 1).
+	// Limit is the most jobs on the page (below 1: 1).
 	Limit int
 	// Cursor is a Page's NextCursor ("": from the newest job).
 	Cursor string
@@ -65,6 +65,7 @@ func parseCursor(c string) (position, error) {
 // first, filtered by status and type, and the cursor of the next page.
 // Expired jobs are skipped. ErrBadCursor for a cursor it did not make.
 func (s *Store) ListPage(ctx context.Context, o ListOptions) (*Page, error) {
+	o.Limit = max(o.Limit, 1)
 	index := AllKey
 	if o.Owner != "" {
 		index = OwnerKey(o.Owner)
