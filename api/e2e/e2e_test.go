@@ -226,13 +226,16 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("worker killed and restarted: queued jobs complete", func(t *testing.T) {
 		e.worker.kill(t)
-		st, _, b := e.do(t, "POST", "/v1/optimize", adminKey, reqBody, nil)
+		// The same request succeeded before: opt out of the result cache
+		// so that these jobs wait for a worker.
+		noCache := map[string]string{"Cache-Control": "no-cache"}
+		st, _, b := e.do(t, "POST", "/v1/optimize", adminKey, reqBody, noCache)
 		if st != http.StatusAccepted {
 			t.Fatalf("submit: %d %s", st, b)
 		}
 		var queued, toCancel jobDoc
 		mustJSON(t, b, &queued)
-		_, _, b = e.do(t, "POST", "/v1/optimize", adminKey, reqBody, nil)
+		_, _, b = e.do(t, "POST", "/v1/optimize", adminKey, reqBody, noCache)
 		mustJSON(t, b, &toCancel)
 		time.Sleep(500 * time.Millisecond)
 		if j := e.get(t, adminKey, queued.ID); j.Status != "queued" {

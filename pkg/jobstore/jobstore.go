@@ -94,6 +94,20 @@ type Job struct {
 	Deadline *time.Time `json:"-"`
 	// Chunks is the number of chunk tasks of a fanned-out job (0: none).
 	Chunks int `json:"-"`
+	// ReplayOf is the job this one re-runs (POST /v1/jobs/{id}/replay).
+	ReplayOf string `json:"replay_of,omitempty"`
+	// Request is the request document, stored (RequestKey) by Create when
+	// set; never read back into the record.
+	Request []byte `json:"-"`
+	// CacheHit: the job reused the result of an identical earlier request
+	// (the result cache) instead of computing it.
+	CacheHit bool `json:"cache_hit,omitempty"`
+	// CacheKey is the result cache entry (CacheKey) the job's result is
+	// filed under when it succeeds ("": not cacheable); never shown.
+	CacheKey string `json:"-"`
+	// IdempotentReplay is set on the job Submit returns for a repeated
+	// Idempotency-Key: the job existed already; never stored.
+	IdempotentReplay bool `json:"-"`
 }
 
 // Store reads and writes job records and results.
@@ -132,31 +146,40 @@ const timeLayout = time.RFC3339Nano
 func (s *Store) ttlSeconds() int64 { return int64(s.ttl / time.Second) }
 
 // Create stores a new queued job. ID, Type, Queue, Owner and RequestID must
-// be set; the timestamps are filled in.
+// be set; the timestamps are filled in. A job with a Request keeps it
+// (RequestKey) for as long as the record, for replays.
 func (s *Store) Create(ctx context.Context, j *Job) error {
-	now := s.now()
-	j.Status = StatusQueued
-	j.CreatedAt = now
-	j.ExpiresAt = now.Add(s.ttl)
-	key, owner := JobKey(j.ID), OwnerKey(j.Owner)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key,
-			"id", j.ID, "type", j.Type, "status", string(j.Status), "queue", j.Queue,
-			"owner", j.Owner, "request_id", j.RequestID, "flags", strings.Join(j.Flags, ","),
-			"created_at", now.Format(timeLayout), "expires_at", j.ExpiresAt.Format(timeLayout),
-			"progress_done", 0, "progress_total", 0, "attempts", 0)
-		p.Expire(ctx, key, s.ttl)
-		p.ZAdd(ctx, owner, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
-		p.ZRemRangeByScore(ctx, owner, "-inf", strconv.FormatInt(now.Add(-s.ttl).UnixMilli(), 10))
-		p.Expire(ctx, owner, s.ttl)
-		p.ZAdd(ctx, SubmittingKey, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
-		p.Expire(ctx, SubmittingKey, s.ttl)
+		s.createCmds(ctx, p, j)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("create job %s: %w", j.ID, err)
 	}
 	return nil
+}
+
+// createCmds queues the commands that create job j on p.
+func (s *Store) createCmds(ctx context.Context, p redis.Pipeliner, j *Job) {
+	now := s.now()
+	j.Status = StatusQueued
+	j.CreatedAt = now
+	j.ExpiresAt = now.Add(s.ttl)
+	key, owner := JobKey(j.ID), OwnerKey(j.Owner)
+	p.HSet(ctx, key,
+		"id", j.ID, "type", j.Type, "status", string(j.Status), "queue", j.Queue,
+		"owner", j.Owner, "request_id", j.RequestID, "flags", joinFlags(j.Flags),
+		"created_at", now.Format(timeLayout), "expires_at", j.ExpiresAt.Format(timeLayout),
+		"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_key", j.CacheKey)
+	p.Expire(ctx, key, s.ttl)
+	if len(j.Request) > 0 {
+		p.Set(ctx, RequestKey(j.ID), j.Request, s.ttl)
+	}
+	p.ZAdd(ctx, owner, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
+	p.ZRemRangeByScore(ctx, owner, "-inf", strconv.FormatInt(now.Add(-s.ttl).UnixMilli(), 10))
+	p.Expire(ctx, owner, s.ttl)
+	p.ZAdd(ctx, SubmittingKey, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
+	p.Expire(ctx, SubmittingKey, s.ttl)
 }
 
 // Enqueued records that a created job's task is on its queue.
@@ -205,7 +228,7 @@ func (s *Store) FailOrphan(ctx context.Context, id string, e JobError) (Status, 
 // Delete removes a job record that never got queued (enqueue failed).
 func (s *Store) Delete(ctx context.Context, id, owner string) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, JobKey(id))
+		p.Del(ctx, JobKey(id), RequestKey(id))
 		p.ZRem(ctx, OwnerKey(owner), id)
 		p.ZRem(ctx, SubmittingKey, id)
 		return nil
@@ -352,6 +375,7 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('HSET', KEYS[1], 'status', 'succeeded', 'finished_at', ARGV[2], 'expires_at', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
+redis.call('EXPIRE', KEYS[4], ARGV[3])
 return 'succeeded'`)
 
 // Succeed stores a job's result (once) and marks it succeeded. Job and
@@ -360,9 +384,16 @@ return 'succeeded'`)
 // then dropped).
 func (s *Store) Succeed(ctx context.Context, id, owner string, result []byte) (Status, error) {
 	now := s.now()
-	return s.run(ctx, succeedScript, "succeed", id, []string{JobKey(id), ResultKey(id), OwnerKey(owner)},
+	st, err := s.run(ctx, succeedScript, "succeed", id, []string{JobKey(id), ResultKey(id), OwnerKey(owner), RequestKey(id)},
 		result, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
+	if err == nil && st == StatusSucceeded {
+		// Best effort: a result not cached is computed again next time.
+		_ = s.cacheResult(ctx, id, len(result))
+	}
+	return st, err
 }
+
+func joinFlags(flags []string) string { return strings.Join(flags, ",") }
 
 var failScript = redis.NewScript(`
 local s = redis.call('HGET', KEYS[1], 'status')
@@ -372,6 +403,7 @@ redis.call('HSET', KEYS[1], 'status', 'failed', 'error_code', ARGV[1], 'error_me
   'finished_at', ARGV[3], 'expires_at', ARGV[5], 'error_details', ARGV[6])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
 return 'failed'`)
 
 // Fail marks a job failed with an error code, message and field details,
@@ -386,7 +418,7 @@ func (s *Store) Fail(ctx context.Context, id, owner string, e JobError) (Status,
 		}
 		details = string(b)
 	}
-	return s.run(ctx, failScript, "fail", id, []string{JobKey(id), OwnerKey(owner)},
+	return s.run(ctx, failScript, "fail", id, []string{JobKey(id), OwnerKey(owner), RequestKey(id)},
 		e.Code, e.Message, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout), details)
 }
 
@@ -399,6 +431,7 @@ if s == 'queued' or s == 'running' then
     'error_code', 'canceled', 'error_message', 'canceled by the client',
     'finished_at', ARGV[2], 'expires_at', ARGV[4])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
 end
 return s`)
 
@@ -407,7 +440,7 @@ return s`)
 // or failed one gives ErrFinished; someone else's gives ErrNotFound.
 func (s *Store) Cancel(ctx context.Context, id, owner string) (Status, error) {
 	now := s.now()
-	prev, err := s.run(ctx, cancelScript, "cancel", id, []string{JobKey(id)},
+	prev, err := s.run(ctx, cancelScript, "cancel", id, []string{JobKey(id), RequestKey(id)},
 		owner, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
 	if err != nil {
 		return "", err
@@ -432,7 +465,8 @@ func (s *Store) run(ctx context.Context, sc *redis.Script, op, id string, keys [
 func parseJob(m map[string]string) (*Job, error) {
 	j := &Job{
 		ID: m["id"], Type: m["type"], Status: Status(m["status"]), Queue: m["queue"],
-		Owner: m["owner"], RequestID: m["request_id"],
+		Owner: m["owner"], RequestID: m["request_id"], ReplayOf: m["replay_of"],
+		CacheHit: m["cache_hit"] == "1", CacheKey: m["cache_key"],
 	}
 	if f := m["flags"]; f != "" {
 		j.Flags = strings.Split(f, ",")

@@ -64,8 +64,14 @@ func Key(class, principal string) string { return "dfsopt:rl:" + class + ":" + p
 // Allow counts one request of the principal in the class. An error means
 // Redis could not be asked: the caller decides whether to fail closed.
 func (l *Limiter) Allow(ctx context.Context, class, principal string, lim Limit) (Decision, error) {
+	return l.AllowN(ctx, class, principal, lim, 1)
+}
+
+// AllowN counts n requests of the principal in the class at once: all are
+// allowed or none (n above the burst never is).
+func (l *Limiter) AllowN(ctx context.Context, class, principal string, lim Limit, n int) (Decision, error) {
 	rl := redis_rate.Limit{Rate: lim.Rate, Burst: lim.Rate, Period: lim.Period}
-	res, err := l.rl.Allow(ctx, Key(class, principal), rl)
+	res, err := l.rl.AllowN(ctx, Key(class, principal), rl, n)
 	if err != nil {
 		return Decision{Limit: lim}, fmt.Errorf("rate limit %s: %w", class, err)
 	}

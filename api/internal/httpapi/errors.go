@@ -130,6 +130,9 @@ func errorFor(err error) (int, ErrorInfo) {
 		return http.StatusUnprocessableEntity, info
 	case errors.As(err, &nr):
 		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: nr.Error()}
+	case errors.Is(err, jobs.ErrIdempotencyConflict):
+		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: err.Error(),
+			Details: []ErrorDetail{{Field: "Idempotency-Key", Reason: "reused"}}}
 	case errors.Is(err, jobstore.ErrFinished):
 		return http.StatusConflict, ErrorInfo{Code: CodeConflict, Message: "the job already finished and cannot be canceled"}
 	case errors.Is(err, slatestore.ErrUnavailable):

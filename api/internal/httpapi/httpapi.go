@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -119,10 +120,12 @@ func New(d Deps) http.Handler {
 		}
 		v1.POST(k.Path[len("/v1"):], require(scope), h.submit(k))
 	}
+	v1.POST("/batch", require(auth.ScopeJobsWrite), h.batch)
 	v1.GET("/jobs", require(auth.ScopeJobsRead), h.list)
 	v1.GET("/jobs/:id", require(auth.ScopeJobsRead), h.get)
 	v1.GET("/jobs/:id/result", require(auth.ScopeJobsRead), h.result)
 	v1.DELETE("/jobs/:id", require(auth.ScopeJobsWrite), h.cancel)
+	v1.POST("/jobs/:id/replay", require(auth.ScopeJobsWrite), h.replay)
 	registerSlates(v1, d.Slates)
 	admin := v1.Group("/admin", require(auth.ScopeAdmin))
 	if d.Keys != nil {
@@ -155,19 +158,80 @@ func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
 			abort(c, bodyError(err))
 			return
 		}
-		p, _ := principalOf(c)
-		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparentOf(c)})
+		key, err := idempotencyKeyOf(c)
 		if err != nil {
 			abort(c, err)
 			return
 		}
-		if h.d.JobMetrics != nil {
-			h.d.JobMetrics.Submitted(j.Type, j.Queue)
+		p, _ := principalOf(c)
+		j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparentOf(c),
+			IdempotencyKey: key, NoCache: noCache(c)})
+		if err != nil {
+			abort(c, err)
+			return
 		}
-		c.Set(auditJobKey, j.ID)
-		c.Header("Location", "/v1/jobs/"+j.ID)
-		c.JSON(http.StatusAccepted, jobDoc(j))
+		h.accepted(c, j)
 	}
+}
+
+// IdempotencyHeader is the request header that makes a submission
+// idempotent; IdempotentReplayedHeader answers "true" when the job existed.
+const (
+	IdempotencyHeader        = "Idempotency-Key"
+	IdempotentReplayedHeader = "Idempotent-Replayed"
+)
+
+// idempotencyKeyOf returns the request's Idempotency-Key ("" when absent),
+// or a 400 error when it is empty, repeated or not 1-255 printable ASCII
+// characters.
+func idempotencyKeyOf(c *gin.Context) (string, error) {
+	vs := c.Request.Header.Values(IdempotencyHeader)
+	if len(vs) == 0 {
+		return "", nil
+	}
+	if len(vs) > 1 || !jobs.ValidIdempotencyKey(vs[0]) {
+		return "", &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest,
+			message: "Idempotency-Key must be one header of 1 to 255 printable ASCII characters",
+			details: []ErrorDetail{{Field: IdempotencyHeader, Reason: "invalid"}}}
+	}
+	return vs[0], nil
+}
+
+// noCache reports whether the request opts out of the result cache with
+// Cache-Control: no-cache (or no-store).
+func noCache(c *gin.Context) bool {
+	for _, v := range c.Request.Header.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			switch strings.ToLower(strings.TrimSpace(d)) {
+			case "no-cache", "no-store":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// accepted answers 202 with a submitted job (or, for a repeated
+// Idempotency-Key, the job submitted first).
+func (h *handlers) accepted(c *gin.Context, j *jobstore.Job) {
+	if j.IdempotentReplay {
+		c.Header(IdempotentReplayedHeader, "true")
+	} else if h.d.JobMetrics != nil {
+		h.d.JobMetrics.Submitted(j.Type, j.Queue)
+	}
+	c.Set(auditJobKey, j.ID)
+	c.Header("Location", "/v1/jobs/"+j.ID)
+	c.JSON(http.StatusAccepted, jobDoc(j))
+}
+
+func (h *handlers) replay(c *gin.Context) {
+	p, _ := principalOf(c)
+	j, err := h.d.Jobs.Replay(c.Request.Context(), p, c.Param("id"), traceparentOf(c))
+	if err != nil {
+		abort(c, err)
+		return
+	}
+	h.accepted(c, j)
 }
 
 func (h *handlers) get(c *gin.Context) {
@@ -187,7 +251,11 @@ const (
 )
 
 func (h *handlers) list(c *gin.Context) {
-	limit := defaultListLimit
+	o := jobstore.ListOptions{Limit: defaultListLimit, Cursor: c.Query("cursor")}
+	bad := func(field, msg string) {
+		abort(c, &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: msg,
+			details: []ErrorDetail{{Field: field, Reason: "invalid"}}})
+	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxListLimit {
@@ -196,18 +264,46 @@ func (h *handlers) list(c *gin.Context) {
 				details: []ErrorDetail{{Field: "limit", Reason: "out_of_range"}}})
 			return
 		}
-		limit = n
+		o.Limit = n
+	}
+	if v := c.Query("status"); v != "" {
+		switch st := jobstore.Status(v); st {
+		case jobstore.StatusQueued, jobstore.StatusRunning, jobstore.StatusSucceeded, jobstore.StatusFailed, jobstore.StatusCanceled:
+			o.Status = st
+		default:
+			bad("status", "status must be one of queued, running, succeeded, failed, canceled")
+			return
+		}
+	}
+	if v := c.Query("type"); v != "" {
+		if _, ok := h.d.Registry.Lookup(v); !ok {
+			bad("type", "unknown job type "+strconv.Quote(v))
+			return
+		}
+		o.Type = v
 	}
 	p, _ := principalOf(c)
-	js, err := h.d.Jobs.List(c.Request.Context(), p, limit)
+	page, err := h.d.Jobs.ListPage(c.Request.Context(), p, o)
+	if errors.Is(err, jobstore.ErrBadCursor) {
+		bad("cursor", "cursor is not one a listing answered as next_cursor")
+		return
+	}
 	if err != nil {
 		abort(c, err)
 		return
 	}
+	js := page.Jobs
+	if js == nil {
+		js = []*jobstore.Job{}
+	}
 	for _, j := range js {
 		jobDoc(j)
 	}
-	c.JSON(http.StatusOK, gin.H{"jobs": js})
+	body := gin.H{"jobs": js}
+	if page.NextCursor != "" {
+		body["next_cursor"] = page.NextCursor
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 func (h *handlers) result(c *gin.Context) {

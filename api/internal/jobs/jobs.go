@@ -5,6 +5,8 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,6 +30,9 @@ var (
 	ErrResultNotReady = errors.New("the job has no result")
 	// ErrUnavailable: the queue could not be reached.
 	ErrUnavailable = errors.New("the job queue is unavailable")
+	// ErrIdempotencyConflict: the Idempotency-Key was used before with
+	// another request (another body or another job type).
+	ErrIdempotencyConflict = errors.New("this Idempotency-Key was already used with a different request; use a new key")
 )
 
 // TooManyJobsError: the principal already has Limit jobs queued or running.
@@ -116,6 +121,93 @@ type Submission struct {
 	Principal auth.Principal
 	// Traceparent is the caller's W3C trace context, if any.
 	Traceparent string
+	// IdempotencyKey, when set (ValidIdempotencyKey), makes a repeated
+	// submission of the same request by the same principal within the TTL
+	// return the first job instead of a new one.
+	IdempotencyKey string
+	// ReplayOf is the job this submission re-runs, if any.
+	ReplayOf string
+	// NoCache makes the job compute even when an identical request's
+	// result is in the result cache (Cache-Control: no-cache).
+	NoCache bool
+}
+
+// ValidIdempotencyKey reports whether k is a usable Idempotency-Key: 1 to
+// 255 printable ASCII characters.
+func ValidIdempotencyKey(k string) bool {
+	if len(k) < 1 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// hexSHA256 returns the hex SHA-256 of the parts, each followed by a NUL.
+func hexSHA256(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// keyHash returns the hex SHA-256 of an Idempotency-Key.
+func keyHash(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:])
+}
+
+// idempotency is a submission's idempotency key in Redis and the hash of
+// its request (job type and body).
+type idempotency struct{ key, bodyHash string }
+
+func idempotencyOf(sub Submission) *idempotency {
+	if sub.IdempotencyKey == "" {
+		return nil
+	}
+	return &idempotency{
+		key:      jobstore.IdempotencyKey(sub.Principal.ID, keyHash(sub.IdempotencyKey)),
+		bodyHash: hexSHA256([]byte(sub.Kind.Type), sub.Body),
+	}
+}
+
+// claimedNow returns the job the idempotency key already names (nil, nil
+// when none, or idem is nil), as claimed does.
+func (s *Service) claimedNow(ctx context.Context, idem *idempotency, owner string) (*jobstore.Job, error) {
+	if idem == nil {
+		return nil, nil
+	}
+	c, err := s.store.LookupClaim(ctx, idem.key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if c == nil {
+		return nil, nil
+	}
+	return s.claimed(ctx, idem, c, owner)
+}
+
+// claimed returns the job a claim names, marked as an idempotent replay:
+// ErrIdempotencyConflict when the claim was made by another request; nil,
+// nil when its job has expired (the stale claim is dropped).
+func (s *Service) claimed(ctx context.Context, idem *idempotency, c *jobstore.Claim, owner string) (*jobstore.Job, error) {
+	if c.BodyHash != idem.bodyHash {
+		return nil, ErrIdempotencyConflict
+	}
+	j, err := s.store.GetOwned(ctx, c.JobID, owner)
+	if errors.Is(err, jobstore.ErrNotFound) {
+		return nil, s.store.ForgetClaim(ctx, idem.key, c.JobID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	j.IdempotentReplay = true
+	return j, nil
 }
 
 // Submit validates a request document, records a queued job and enqueues
@@ -125,6 +217,10 @@ type Submission struct {
 // its cap of queued and running jobs, ErrUnavailable when Redis cannot be
 // reached, the slate store's error when it cannot be reached.
 func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, error) {
+	idem := idempotencyOf(sub)
+	if j, err := s.claimedNow(ctx, idem, sub.Principal.ID); j != nil || err != nil {
+		return j, err
+	}
 	req, err := sub.Kind.Decode(sub.Body)
 	if err != nil {
 		return nil, err
@@ -144,8 +240,10 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	j := &jobstore.Job{
 		ID: NewJobID(), Type: sub.Kind.Type, Queue: sub.Kind.Queue(req),
 		Owner: sub.Principal.ID, RequestID: requestid.From(ctx),
+		Request: sub.Body, ReplayOf: sub.ReplayOf,
 	}
 	j.Flags = s.flags.For(j.ID)
+	j.CacheKey = cacheKeyOf(sub, j.Flags)
 	t, err := sub.Kind.NewTask(&task.Payload{
 		JobID: j.ID, Request: sub.Body, Principal: j.Owner, RequestID: j.RequestID, Traceparent: sub.Traceparent,
 		Flags: j.Flags,
@@ -158,27 +256,56 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	// mark is cleared. A gateway that stalls or dies in between leaves the
 	// mark, and the workers' reconciler (runner.Reconciler) fails the job if
 	// its task never reached a queue: no job stays queued without a task.
-	if s.maxActive > 0 {
-		ok, err := s.store.Admit(ctx, j.Owner, j.ID, s.maxActive)
+	//
+	// First, an identical request whose result is cached gets a job that
+	// has already succeeded with it (no task, no active slot).
+	if idem == nil {
+		hit, err := s.fromCache(ctx, j)
+		if err != nil {
+			return nil, err
+		}
+		if hit {
+			if err := s.store.IndexAll(ctx, j); err != nil {
+				logging.From(ctx).Warn("cannot add the job to the index of all jobs; admins will not see it listed", zap.String("job_id", j.ID), zap.Error(err))
+			}
+			return j, nil
+		}
+	}
+	if idem == nil {
+		if err := s.admit(ctx, j); err != nil {
+			return nil, err
+		}
+		if err := s.store.Create(ctx, j); err != nil {
+			s.release(ctx, j)
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+	} else {
+		// The record and the claim of the key are written together: of
+		// concurrent identical submissions one creates (and enqueues) the
+		// job, the others answer with it. Only the one takes an active
+		// slot, once it has won the key.
+		c, err := s.store.CreateOnce(ctx, j, idem.key, idem.bodyHash)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
-		if !ok {
-			return nil, &TooManyJobsError{Limit: s.maxActive}
+		if c != nil {
+			prior, err := s.claimed(ctx, idem, c, j.Owner)
+			if prior == nil && err == nil {
+				err = fmt.Errorf("%w: the job of this Idempotency-Key expired while submitting; try again", ErrUnavailable)
+			}
+			return prior, err
 		}
-	}
-	if err := s.store.Create(ctx, j); err != nil {
-		s.release(ctx, j)
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		if err := s.admit(ctx, j); err != nil {
+			s.undo(ctx, j, idem)
+			return nil, err
+		}
 	}
 	if err := s.store.IndexAll(ctx, j); err != nil {
 		logging.From(ctx).Warn("cannot add the job to the index of all jobs; admins will not see it listed", zap.String("job_id", j.ID), zap.Error(err))
 	}
 	if _, err := s.queue.EnqueueContext(ctx, t); err != nil {
 		s.release(ctx, j)
-		if derr := s.store.Delete(context.WithoutCancel(ctx), j.ID, j.Owner); derr != nil {
-			logging.From(ctx).Warn("cannot delete the record of a job that was not enqueued; the reconciler will fail it", zap.String("job_id", j.ID), zap.Error(derr))
-		}
+		s.undo(ctx, j, idem)
 		return nil, fmt.Errorf("%w: enqueue %s: %w", ErrUnavailable, j.ID, err)
 	}
 	if err := s.store.Enqueued(context.WithoutCancel(ctx), j.ID); err != nil {
@@ -187,6 +314,62 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	}
 	logging.From(ctx).Info("job queued", zap.String("job_id", j.ID), zap.String("type", j.Type), zap.String("queue", j.Queue))
 	return j, nil
+}
+
+// Replay submits again the request document of one of the principal's jobs
+// (any job's, for an admin), same seed included, as a new job the caller
+// owns; a deterministic job gives the same result. A replay always
+// computes (it bypasses the result cache). jobstore.ErrNotFound
+// for others' jobs and for jobs whose record or request has expired;
+// otherwise Submit's errors.
+func (s *Service) Replay(ctx context.Context, p auth.Principal, id, traceparent string) (*jobstore.Job, error) {
+	j, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.store.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := s.reg.Lookup(j.Type)
+	if !ok {
+		return nil, fmt.Errorf("replay job %s: unknown job type %q", id, j.Type)
+	}
+	if k.Type == task.TypeCalibrate {
+		if err := p.Require(auth.ScopeCalibrate); err != nil {
+			return nil, err
+		}
+	}
+	return s.Submit(ctx, Submission{Kind: k, Body: body, Principal: p, Traceparent: traceparent, ReplayOf: id, NoCache: true})
+}
+
+// admit takes one of the principal's active-job slots for j (when capped).
+func (s *Service) admit(ctx context.Context, j *jobstore.Job) error {
+	if s.maxActive == 0 {
+		return nil
+	}
+	ok, err := s.store.Admit(ctx, j.Owner, j.ID, s.maxActive)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if !ok {
+		return &TooManyJobsError{Limit: s.maxActive}
+	}
+	return nil
+}
+
+// undo deletes the record (and frees the idempotency key) of a job that
+// was not enqueued.
+func (s *Service) undo(ctx context.Context, j *jobstore.Job, idem *idempotency) {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.store.Delete(ctx, j.ID, j.Owner); err != nil {
+		logging.From(ctx).Warn("cannot delete the record of a job that was not enqueued; the reconciler will fail it", zap.String("job_id", j.ID), zap.Error(err))
+	}
+	if idem != nil {
+		if err := s.store.ForgetClaim(ctx, idem.key, j.ID); err != nil {
+			logging.From(ctx).Warn("cannot drop the Idempotency-Key of a job that was not enqueued", zap.String("job_id", j.ID), zap.Error(err))
+		}
+	}
 }
 
 // release gives back a job's active slot after a failed submission.
@@ -218,6 +401,17 @@ func (s *Service) List(ctx context.Context, p auth.Principal, limit int) ([]*job
 		return s.store.ListAll(ctx, limit)
 	}
 	return s.store.List(ctx, p.ID, limit)
+}
+
+// ListPage returns a page of the principal's jobs (every principal's for an
+// admin), newest first, filtered as o says (its Owner is set here), and
+// the cursor of the next page; jobstore.ErrBadCursor for a bad cursor.
+func (s *Service) ListPage(ctx context.Context, p auth.Principal, o jobstore.ListOptions) (*jobstore.Page, error) {
+	o.Owner = p.ID
+	if p.IsAdmin() {
+		o.Owner = ""
+	}
+	return s.store.ListPage(ctx, o)
 }
 
 // Result returns the result document of one of the principal's succeeded

@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/dfsopt/dfsopt/api/internal/jobs"
+	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/requestid"
+	"github.com/dfsopt/dfsopt/pkg/task"
+)
+
+// MaxBatchJobs caps the items of one POST /v1/batch.
+const MaxBatchJobs = 100
+
+// batchRequest is the body of POST /v1/batch.
+type batchRequest struct {
+	Jobs []batchItem `json:"jobs"`
+}
+
+// batchItem is one job of a batch: its type and request document.
+type batchItem struct {
+	Type    string          `json:"type"`
+	Request json.RawMessage `json:"request"`
+}
+
+// BatchResult is the outcome of one item of a batch: the job (status 202)
+// or the error body its own submission would have answered.
+type BatchResult struct {
+	Index  int           `json:"index"`
+	Status int           `json:"status"`
+	Job    *jobstore.Job `json:"job,omitempty"`
+	Error  *ErrorInfo    `json:"error,omitempty"`
+}
+
+// batch submits each item on its own and answers 207 with one result per
+// item, in order. Every item counts against the submit rate limit (the
+// whole batch is refused with 429 when they do not all fit).
+func (h *handlers) batch(c *gin.Context) {
+	if _, ok := c.Request.Header[IdempotencyHeader]; ok {
+		abort(c, &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest,
+			message: "Idempotency-Key is not supported on POST /v1/batch; submit the jobs one by one to use it",
+			details: []ErrorDetail{{Field: IdempotencyHeader, Reason: "unsupported"}}})
+		return
+	}
+	var req batchRequest
+	if err := decodeStrict(c, &req); err != nil {
+		abort(c, err)
+		return
+	}
+	if len(req.Jobs) == 0 || len(req.Jobs) > MaxBatchJobs {
+		abort(c, &httpError{status: http.StatusUnprocessableEntity, code: CodeInvalidRequest,
+			message: "jobs must hold between 1 and " + strconv.Itoa(MaxBatchJobs) + " items",
+			details: []ErrorDetail{{Field: "jobs", Reason: "out_of_range"}}})
+		return
+	}
+	p, _ := principalOf(c)
+	if err := h.limitItems(c, p, len(req.Jobs)-1); err != nil { // the request itself counted one
+		abort(c, err)
+		return
+	}
+	results := make([]BatchResult, len(req.Jobs))
+	for i, it := range req.Jobs {
+		results[i] = h.batchItem(c, p, i, it)
+	}
+	c.JSON(http.StatusMultiStatus, gin.H{"results": results})
+}
+
+// limitItems counts n more submissions of p against the submit rate.
+func (h *handlers) limitItems(c *gin.Context, p auth.Principal, n int) error {
+	lim := h.d.Limits.Submit
+	if h.d.Limiter == nil || lim.Rate == 0 || n <= 0 {
+		return nil
+	}
+	dec, err := h.d.Limiter.AllowN(c.Request.Context(), classSubmit, p.ID, lim, n)
+	if err != nil {
+		return &limiterDownError{err: err}
+	}
+	setRateHeaders(c.Writer.Header(), classSubmit, dec)
+	if !dec.Allowed {
+		c.Header("Retry-After", strconv.Itoa(ceilSeconds(dec.RetryAfter.Seconds())))
+		return &rateLimitedError{class: classSubmit, limit: lim}
+	}
+	return nil
+}
+
+func (h *handlers) batchItem(c *gin.Context, p auth.Principal, i int, it batchItem) BatchResult {
+	fail := func(err error) BatchResult {
+		status, info := errorFor(err)
+		info.RequestID = requestid.From(c.Request.Context())
+		return BatchResult{Index: i, Status: status, Error: &info}
+	}
+	k, ok := h.d.Registry.Lookup(it.Type)
+	if !ok {
+		return fail(&httpError{status: http.StatusUnprocessableEntity, code: CodeInvalidRequest,
+			message: "unknown job type " + strconv.Quote(it.Type),
+			details: []ErrorDetail{{Field: "jobs[" + strconv.Itoa(i) + "].type", Reason: "invalid"}}})
+	}
+	if k.Type == task.TypeCalibrate {
+		if err := p.Require(auth.ScopeCalibrate); err != nil {
+			return fail(err)
+		}
+	}
+	j, err := h.d.Jobs.Submit(c.Request.Context(), jobs.Submission{Kind: k, Body: it.Request, Principal: p, Traceparent: traceparentOf(c), NoCache: noCache(c)})
+	if err != nil {
+		return fail(err)
+	}
+	if h.d.JobMetrics != nil {
+		h.d.JobMetrics.Submitted(j.Type, j.Queue)
+	}
+	return BatchResult{Index: i, Status: http.StatusAccepted, Job: jobDoc(j)}
+}

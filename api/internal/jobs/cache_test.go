@@ -1,0 +1,107 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/optimizer/job"
+	"github.com/dfsopt/dfsopt/pkg/auth"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/worker/runner"
+)
+
+// TestResultCache: an identical request (same seed) after the first has
+// succeeded gets a job that has already succeeded with the same result,
+// marked cache_hit, with no task; a new seed, Cache-Control: no-cache,
+// another principal or a replay compute.
+func TestResultCache(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	reg := task.Standard(job.Services{})
+	svc := New(reg, f.store, f.client, f.insp)
+	h := runner.NewHandler(reg, f.store, zap.NewNop())
+	kind, _ := reg.Lookup(task.TypeOptimize)
+	body := example(t, "optimize-dk-nba-2025-01-12.json", map[string]any{"lineups": 3, "seed": 7, "randomness": 0.2})
+	first, err := svc.Submit(ctx, Submission{Kind: kind, Body: body, Principal: alice})
+	if err != nil || first.CacheHit {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	// Before the first has a result: computed again.
+	early, err := svc.Submit(ctx, Submission{Kind: kind, Body: body, Principal: alice})
+	if err != nil || early.CacheHit || early.Status != jobstore.StatusQueued {
+		t.Fatalf("early: %+v %v", early, err)
+	}
+	f.runQueued(t, h)
+	want, err := f.store.Result(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := func() int {
+		ts, _ := f.insp.ListPendingTasks(kind.DefaultQueue)
+		return len(ts)
+	}
+	before := pending()
+	hit, err := svc.Submit(ctx, Submission{Kind: kind, Body: body, Principal: alice})
+	if err != nil || !hit.CacheHit || hit.Status != jobstore.StatusSucceeded || hit.ID == first.ID {
+		t.Fatalf("hit: %+v %v", hit, err)
+	}
+	stored, err := f.store.Get(ctx, hit.ID)
+	if err != nil || !stored.CacheHit || stored.Status != jobstore.StatusSucceeded || stored.FinishedAt == nil {
+		t.Fatalf("stored hit: %+v %v", stored, err)
+	}
+	// The result of first or early (the last to succeed): equal but for timing.
+	if got, err := svc.Result(ctx, alice, hit.ID); err != nil || withoutTiming(t, got) != withoutTiming(t, want) {
+		t.Fatalf("cached result differs (%v)", err)
+	}
+	if pending() != before {
+		t.Fatal("a cache hit enqueued a task")
+	}
+	for name, sub := range map[string]Submission{
+		"new seed": {Kind: kind, Body: example(t, "optimize-dk-nba-2025-01-12.json", map[string]any{"lineups": 3, "seed": 8, "randomness": 0.2}), Principal: alice},
+		"no-cache": {Kind: kind, Body: body, Principal: alice, NoCache: true},
+		"bob":      {Kind: kind, Body: body, Principal: auth.Principal{ID: "bob"}},
+	} {
+		j, err := svc.Submit(ctx, sub)
+		if err != nil || j.CacheHit || j.Status != jobstore.StatusQueued {
+			t.Fatalf("%s: %+v %v", name, j, err)
+		}
+	}
+	if r, err := svc.Replay(ctx, alice, first.ID, ""); err != nil || r.CacheHit {
+		t.Fatalf("replay: %+v %v", r, err)
+	}
+}
+
+// TestCacheKey: the key is canonical (key order and spacing do not count),
+// includes the type, seed and flags, and is empty for requests naming
+// stored data or opting out.
+func TestCacheKey(t *testing.T) {
+	opt, _ := task.Standard(job.Services{}).Lookup(task.TypeOptimize)
+	sim, _ := task.Standard(job.Services{}).Lookup(task.TypeSimulate)
+	key := func(k *task.Kind, body string, flags ...string) string {
+		return cacheKeyOf(Submission{Kind: k, Body: []byte(body), Principal: alice}, flags)
+	}
+	a := key(opt, `{"seed":1,"lineups":2}`)
+	if a == "" || a != key(opt, "{ \"lineups\": 2,\n \"seed\": 1 }") {
+		t.Fatal("not canonical")
+	}
+	for name, other := range map[string]string{
+		"seed":  key(opt, `{"seed":2,"lineups":2}`),
+		"type":  key(sim, `{"seed":1,"lineups":2}`),
+		"flags": key(opt, `{"seed":1,"lineups":2}`, "f"),
+	} {
+		if other == a {
+			t.Errorf("%s not in the key", name)
+		}
+	}
+	for _, body := range []string{`{"slate_id":"s"}`, `{"source":{"slate_ids":["a"]}}`, `{"outcome_model":{"calibration_id":"latest"}}`} {
+		if k := key(opt, body); k != "" {
+			t.Errorf("%s cacheable", body)
+		}
+	}
+	if cacheKeyOf(Submission{Kind: opt, Body: []byte(`{}`), Principal: alice, NoCache: true}, nil) != "" {
+		t.Error("NoCache ignored")
+	}
+}
