@@ -41,23 +41,13 @@ func (s *Store) ListAll(ctx context.Context, limit int) ([]*Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list all jobs: %w", err)
 	}
-	cmds := make([]*redis.MapStringStringCmd, len(ids))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.HGetAll(ctx, JobKey(id))
-		}
-		return nil
-	})
+	found, err := s.getMany(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("list all jobs: %w", err)
+		return nil, err
 	}
-	jobs := make([]*Job, 0, len(ids))
-	for _, c := range cmds {
-		if m := c.Val(); len(m) > 0 {
-			j, err := parseJob(m)
-			if err != nil {
-				return nil, err
-			}
+	jobs := make([]*Job, 0, len(found))
+	for _, j := range found {
+		if j != nil {
 			jobs = append(jobs, j)
 		}
 	}

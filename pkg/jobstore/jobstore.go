@@ -270,29 +270,17 @@ func (s *Store) List(ctx context.Context, owner string, limit int) ([]*Job, erro
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
-	cmds := make([]*redis.MapStringStringCmd, len(ids))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.HGetAll(ctx, JobKey(id))
-		}
-		return nil
-	})
+	found, err := s.getMany(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("list jobs: %w", err)
+		return nil, err
 	}
-	jobs := make([]*Job, 0, len(ids))
+	jobs := make([]*Job, 0, len(found))
 	var gone []any
-	for i, c := range cmds {
-		m := c.Val()
-		if len(m) == 0 {
+	for i, j := range found {
+		switch {
+		case j == nil:
 			gone = append(gone, ids[i])
-			continue
-		}
-		j, err := parseJob(m)
-		if err != nil {
-			return nil, err
-		}
-		if j.Owner == owner {
+		case j.Owner == owner:
 			jobs = append(jobs, j)
 		}
 	}
