@@ -309,18 +309,14 @@ func (p *parser) origins(name string) []string {
 
 // jwksURL accepts an https URL, or http on a loopback host (tests).
 func (p *parser) jwksURL(name string) string {
-	v := p.str(name, "")
+	v := p.httpURL(name)
 	if v == "" {
 		return ""
 	}
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" {
-		p.fail(name, "invalid URL %q", v)
-		return ""
-	}
+	u, _ := url.Parse(v) // httpURL parsed it
 	host := u.Hostname()
 	loopback := host == "localhost" || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback())
-	if u.Scheme != "https" && (u.Scheme != "http" || !loopback) {
+	if u.Scheme != "https" && !loopback {
 		p.fail(name, "must be an https URL (http only on a loopback host)")
 		return ""
 	}
