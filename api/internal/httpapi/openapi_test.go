@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -23,7 +24,7 @@ type openAPIDoc struct {
 func loadOpenAPI(t *testing.T) openAPIDoc {
 	t.Helper()
 	var doc openAPIDoc
-	if err := json.Unmarshal(openAPISpec, &doc); err != nil {
+	if err := json.Unmarshal(openAPIJSON(), &doc); err != nil {
 		t.Fatalf("openapi.json is not JSON: %v", err)
 	}
 	return doc
@@ -35,7 +36,7 @@ func TestOpenAPIIsJSON31(t *testing.T) {
 		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
 	}
 	// every local $ref names a component that exists
-	for _, m := range regexp.MustCompile(`"\$ref":\s*"#/components/([^/"]+)/([^"]+)"`).FindAllStringSubmatch(string(openAPISpec), -1) {
+	for _, m := range regexp.MustCompile(`"\$ref":\s*"#/components/([^/"]+)/([^"]+)"`).FindAllStringSubmatch(string(openAPIJSON()), -1) {
 		if _, ok := doc.Components[m[1]][m[2]]; !ok {
 			t.Errorf("dangling $ref #/components/%s/%s", m[1], m[2])
 		}
@@ -99,7 +100,7 @@ func TestOpenAPIServedWithoutKey(t *testing.T) {
 	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type = %q", ct)
 	}
-	if !json.Valid(w.Body.Bytes()) || w.Body.Len() != len(openAPISpec) {
+	if !json.Valid(w.Body.Bytes()) || w.Body.Len() != len(openAPIJSON()) {
 		t.Fatalf("body is not the embedded document (%d bytes)", w.Body.Len())
 	}
 }
@@ -146,5 +147,27 @@ func TestDocsServedWithoutKey(t *testing.T) {
 	// the API itself keeps the CSP that allows nothing
 	if csp := f.do(http.MethodGet, "/openapi.json", "", nil).Header().Get("Content-Security-Policy"); csp != "default-src 'none'; frame-ancestors 'none'" {
 		t.Errorf("GET /openapi.json CSP = %q", csp)
+	}
+}
+
+// TestOpenAPIJSONConversion: api/openapi.yaml is served as JSON with the
+// document's key order, YAML types map to JSON ones, and YAML that has no
+// JSON form is refused rather than served wrong.
+func TestOpenAPIJSONConversion(t *testing.T) {
+	got, err := OpenAPIJSON([]byte("z: 1\na: [true, null, 2.5, 'x', \"y\"]\nm:\n  b: >-\n    folded\n    line\n  a: 10000000000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, got); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"z":1,"a":[true,null,2.5,"x","y"],"m":{"b":"folded line","a":10000000000}}`; compact.String() != want {
+		t.Errorf("got %s, want %s", compact.String(), want)
+	}
+	for _, bad := range []string{"1: x\n", "a: &x 1\nb: *x\n", "a: !!binary aGk=\n", "a: 1\n---\nb: 2\n", "a: [\n"} {
+		if _, err := OpenAPIJSON([]byte(bad)); err == nil {
+			t.Errorf("%q converted; want an error", bad)
+		}
 	}
 }
