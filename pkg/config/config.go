@@ -118,6 +118,11 @@ type Gateway struct {
 	RateLimitSubmit Rate
 	// RateLimitRead is DFSOPT_RATELIMIT_READ: reads per principal.
 	RateLimitRead Rate
+	// RateLimitExempt is DFSOPT_RATELIMIT_EXEMPT: principals (comma-
+	// separated ids: "admin", an API key's id, "user:<name>", "ext:<sub>")
+	// whose requests pass the rate limits unmetered (trusted back ends,
+	// load tests). The active-job cap still applies.
+	RateLimitExempt []string
 	// MaxActiveJobs is DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL: queued plus
 	// running jobs a principal may have at once (0: no limit).
 	MaxActiveJobs int
@@ -240,6 +245,7 @@ func LoadGateway(lookup Lookup) (*Gateway, error) {
 		},
 		RateLimitSubmit: p.rate("DFSOPT_RATELIMIT_SUBMIT", DefaultRateLimitSubmit),
 		RateLimitRead:   p.rate("DFSOPT_RATELIMIT_READ", DefaultRateLimitRead),
+		RateLimitExempt: p.principals("DFSOPT_RATELIMIT_EXEMPT"),
 		MaxActiveJobs:   p.intRange("DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL", DefaultMaxActiveJobs, 0, 100_000),
 		CORSOrigins:     p.origins("DFSOPT_CORS_ORIGINS"),
 
@@ -303,6 +309,25 @@ func (p *parser) origins(name string) []string {
 			return nil
 		}
 		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out
+}
+
+// principals parses a comma-separated list of principal ids (no spaces or
+// control characters inside an id).
+func (p *parser) principals(name string) []string {
+	v := p.str(name, "")
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for id := range strings.SplitSeq(v, ",") {
+		id = strings.TrimSpace(id)
+		if id == "" || len(id) > 256 || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			p.fail(name, "invalid principal id %q (want comma-separated ids such as admin, a key id, user:<name>)", id)
+			return nil
+		}
+		out = append(out, id)
 	}
 	return out
 }

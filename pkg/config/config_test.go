@@ -128,13 +128,14 @@ func TestLoadGatewaySecurity(t *testing.T) {
 	g, err = LoadGateway(env("DFSOPT_JWT_SECRET", secret, "DFSOPT_JWT_ISSUER", "https://idp", "DFSOPT_JWT_AUDIENCE", "api",
 		"DFSOPT_JWT_JWKS_URL", "http://127.0.0.1:9/jwks.json", "DFSOPT_JWT_TTL", "5m", "DFSOPT_JWT_LEEWAY", "0s",
 		"DFSOPT_RATELIMIT_SUBMIT", "10/s", "DFSOPT_RATELIMIT_READ", "100/h", "DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL", "3",
-		"DFSOPT_CORS_ORIGINS", "https://app.example.com, http://localhost:3000"))
+		"DFSOPT_CORS_ORIGINS", "https://app.example.com, http://localhost:3000", "DFSOPT_RATELIMIT_EXEMPT", "admin, user:loadtest"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if g.JWT.Secret.Reveal() != secret || g.JWT.Issuer != "https://idp" || g.JWT.TTL != 5*time.Minute || g.JWT.Leeway != 0 ||
 		g.RateLimitSubmit != (Rate{10, time.Second}) || g.RateLimitRead != (Rate{100, time.Hour}) || g.MaxActiveJobs != 3 ||
-		strings.Join(g.CORSOrigins, " ") != "https://app.example.com http://localhost:3000" {
+		strings.Join(g.CORSOrigins, " ") != "https://app.example.com http://localhost:3000" ||
+		strings.Join(g.RateLimitExempt, " ") != "admin user:loadtest" {
 		t.Fatalf("security values: %+v", g)
 	}
 	if g, err := LoadGateway(env("DFSOPT_CORS_ORIGINS", "*")); err != nil || g.CORSOrigins[0] != "*" {
@@ -147,6 +148,7 @@ func TestLoadGatewaySecurity(t *testing.T) {
 		"DFSOPT_RATELIMIT_SUBMIT": env("DFSOPT_RATELIMIT_SUBMIT", "10/d"),
 		"DFSOPT_RATELIMIT_READ":   env("DFSOPT_RATELIMIT_READ", "0/s"),
 		"DFSOPT_CORS_ORIGINS":     env("DFSOPT_CORS_ORIGINS", "https://a.com,*"),
+		"DFSOPT_RATELIMIT_EXEMPT": env("DFSOPT_RATELIMIT_EXEMPT", "admin,,user:x"),
 	} {
 		_, err := LoadGateway(lookup)
 		var ce *Error

@@ -2,7 +2,6 @@ package jobstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -84,32 +83,8 @@ func (s *Store) Admit(ctx context.Context, owner, id string, limit int) (bool, e
 		return false, fmt.Errorf("admit job %s: %w", id, err)
 	}
 	if n >= int64(limit) {
-		members, err := s.rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
-		if err != nil {
+		if err := s.pruneActive(ctx, owner); err != nil {
 			return false, fmt.Errorf("admit job %s: %w", id, err)
-		}
-		cmds := make([]*redis.StringCmd, len(members))
-		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, m := range members {
-				cmds[i] = p.HGet(ctx, JobKey(m.Member.(string)), "status")
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return false, fmt.Errorf("admit job %s: %w", id, err)
-		}
-		var done []any
-		graceOver := float64(now.Add(-admitGrace).UnixMilli())
-		for i, c := range cmds {
-			st, err := c.Result()
-			if (err == nil && Status(st).Final()) || (errors.Is(err, redis.Nil) && members[i].Score < graceOver) {
-				done = append(done, members[i].Member)
-			}
-		}
-		if len(done) > 0 {
-			if err := s.rdb.ZRem(ctx, key, done...).Err(); err != nil {
-				return false, fmt.Errorf("admit job %s: %w", id, err)
-			}
 		}
 	}
 	ok, err := admitScript.Run(ctx, s.rdb, []string{key}, id, limit, s.ttlSeconds(), now.UnixMilli()).Int()

@@ -150,6 +150,10 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		log.Info("feature flags", zap.Strings("flags", names))
 	}
 	jobService.LimitActive(cfg.MaxActiveJobs)
+	confirmCtx, stopConfirming := context.WithCancel(context.WithoutCancel(ctx))
+	confirmed := make(chan struct{})
+	go func() { defer close(confirmed); jobService.RunConfirmations(confirmCtx, log) }()
+	defer func() { stopConfirming(); <-confirmed }() // after the HTTP server has stopped
 
 	ready := readyChecks(cfg.Neo4j, calibrations.Ping, slates.Ping)
 	if cfg.ReadyRequiresWorkers {
@@ -163,6 +167,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		Limits: httpapi.Limits{
 			Submit: ratelimit.Limit{Rate: cfg.RateLimitSubmit.N, Period: cfg.RateLimitSubmit.Period},
 			Read:   ratelimit.Limit{Rate: cfg.RateLimitRead.N, Period: cfg.RateLimitRead.Period},
+			Exempt: cfg.RateLimitExempt,
 		},
 		CORSOrigins:  cfg.CORSOrigins,
 		Audit:        log.Named("audit"),

@@ -363,3 +363,36 @@ func FuzzAuthHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestRateLimitExempt: a principal listed in Limits.Exempt passes both
+// classes unmetered (no RateLimit headers), single and batch submissions,
+// while another principal with the same budget is refused.
+func TestRateLimitExempt(t *testing.T) {
+	f := newFixtureWith(t, func(d *Deps, f *fixture) {
+		d.Limiter = ratelimit.New(f.redis.Client)
+		d.Limits = Limits{Submit: ratelimit.Limit{Rate: 1, Period: time.Minute}, Read: ratelimit.Limit{Rate: 1, Period: time.Minute},
+			Exempt: []string{"user:loadtest"}}
+		d.Jobs.LimitActive(0)
+	})
+	exempt, _, _ := f.tokens.Issue(auth.Principal{ID: "user:loadtest", Scopes: auth.DefaultScopes()})
+	other, _, _ := f.tokens.Issue(auth.Principal{ID: "user:other", Scopes: auth.DefaultScopes()})
+	for i := range 3 {
+		if w := f.doH("POST", "/v1/optimize", bearer(exempt), strings.NewReader(validBody)); w.Code != 202 || w.Header().Get("RateLimit") != "" {
+			t.Fatalf("exempt submit %d: %d %v", i, w.Code, w.Header())
+		}
+		if w := f.doH("GET", "/v1/jobs", bearer(exempt), nil); w.Code != 200 {
+			t.Fatalf("exempt read %d: %d", i, w.Code)
+		}
+	}
+	batch := `{"jobs":[{"type":"optimize","request":` + validBody + `},{"type":"optimize","request":` + validBody + `}]}`
+	if w := f.doH("POST", "/v1/batch", bearer(exempt), strings.NewReader(batch)); w.Code != 207 || strings.Contains(w.Body.String(), "rate_limited") {
+		t.Fatalf("exempt batch: %d %s", w.Code, w.Body)
+	}
+	codes := []int{}
+	for range 2 {
+		codes = append(codes, f.doH("POST", "/v1/optimize", bearer(other), strings.NewReader(validBody)).Code)
+	}
+	if codes[0] != 202 || codes[1] != 429 {
+		t.Fatalf("other principal: %v, want [202 429]", codes)
+	}
+}

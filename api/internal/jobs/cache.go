@@ -2,15 +2,10 @@ package jobs
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
-	"github.com/dfsopt/dfsopt/pkg/logging"
 )
 
 // storedDataField reports whether a request field names data stored apart
@@ -61,25 +56,4 @@ func refersToStoredData(v any) bool {
 		}
 	}
 	return false
-}
-
-// fromCache creates j as already succeeded with the cached result of its
-// cache key, if there is one; it reports whether it did.
-func (s *Service) fromCache(ctx context.Context, j *jobstore.Job) (bool, error) {
-	if j.CacheKey == "" {
-		return false, nil
-	}
-	res, err := s.store.CachedResult(ctx, j.CacheKey)
-	if err != nil {
-		logging.From(ctx).Warn("cannot read the result cache; computing", zap.Error(err))
-		return false, nil
-	}
-	if res == nil {
-		return false, nil
-	}
-	if err := s.store.CreateSucceeded(ctx, j, res); err != nil {
-		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	logging.From(ctx).Info("job served from the result cache", zap.String("job_id", j.ID), zap.String("type", j.Type))
-	return true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -85,6 +86,10 @@ type Service struct {
 	maxActive int
 	slates    job.Slates
 	flags     featureflag.Set
+	// marks carries the ids of enqueued jobs to RunConfirmations while
+	// batching is set.
+	marks    chan string
+	batching atomic.Bool
 }
 
 // WithFlags makes Submit turn on each feature flag of flags for its share
@@ -100,7 +105,7 @@ func (s *Service) LimitActive(n int) { s.maxActive = n }
 
 // New returns a job service.
 func New(reg *task.Registry, store *jobstore.Store, queue Enqueuer, cancel Canceler) *Service {
-	return &Service{reg: reg, store: store, queue: queue, cancel: cancel}
+	return &Service{reg: reg, store: store, queue: queue, cancel: cancel, marks: make(chan string, 4*maxConfirmBatch)}
 }
 
 // WithSlates makes Submit check the stored slates a request names (slate_id,
@@ -257,27 +262,19 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	// mark, and the workers' reconciler (runner.Reconciler) fails the job if
 	// its task never reached a queue: no job stays queued without a task.
 	//
-	// First, an identical request whose result is cached gets a job that
-	// has already succeeded with it (no task, no active slot).
+	// An identical request whose result is cached gets a job that has
+	// already succeeded with it (no task, no active slot).
 	if idem == nil {
-		hit, err := s.fromCache(ctx, j)
+		a, err := s.store.Submit(ctx, j, s.maxActive)
 		if err != nil {
-			return nil, err
-		}
-		if hit {
-			if err := s.store.IndexAll(ctx, j); err != nil {
-				logging.From(ctx).Warn("cannot add the job to the index of all jobs; admins will not see it listed", zap.String("job_id", j.ID), zap.Error(err))
-			}
-			return j, nil
-		}
-	}
-	if idem == nil {
-		if err := s.admit(ctx, j); err != nil {
-			return nil, err
-		}
-		if err := s.store.Create(ctx, j); err != nil {
-			s.release(ctx, j)
 			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		switch a {
+		case jobstore.AtLimit:
+			return nil, &TooManyJobsError{Limit: s.maxActive}
+		case jobstore.ServedFromCache:
+			logging.From(ctx).Info("job served from the result cache", zap.String("job_id", j.ID), zap.String("type", j.Type))
+			return j, nil
 		}
 	} else {
 		// The record and the claim of the key are written together: of
@@ -299,19 +296,16 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 			s.undo(ctx, j, idem)
 			return nil, err
 		}
-	}
-	if err := s.store.IndexAll(ctx, j); err != nil {
-		logging.From(ctx).Warn("cannot add the job to the index of all jobs; admins will not see it listed", zap.String("job_id", j.ID), zap.Error(err))
+		if err := s.store.IndexAll(ctx, j); err != nil {
+			logging.From(ctx).Warn("cannot add the job to the index of all jobs; admins will not see it listed", zap.String("job_id", j.ID), zap.Error(err))
+		}
 	}
 	if _, err := s.queue.EnqueueContext(ctx, t); err != nil {
 		s.release(ctx, j)
 		s.undo(ctx, j, idem)
 		return nil, fmt.Errorf("%w: enqueue %s: %w", ErrUnavailable, j.ID, err)
 	}
-	if err := s.store.Enqueued(context.WithoutCancel(ctx), j.ID); err != nil {
-		// The task is queued: the job runs. The reconciler clears the mark.
-		logging.From(ctx).Warn("cannot clear the submitting mark of a queued job", zap.String("job_id", j.ID), zap.Error(err))
-	}
+	s.confirm(ctx, j.ID)
 	logging.From(ctx).Info("job queued", zap.String("job_id", j.ID), zap.String("type", j.Type), zap.String("queue", j.Queue))
 	return j, nil
 }

@@ -63,13 +63,15 @@ func (failingQueue) EnqueueContext(context.Context, *asynq.Task, ...asynq.Option
 }
 
 type fixture struct {
-	rdb    *redis.Client
-	stall  *stall
-	store  *jobstore.Store
-	client *asynq.Client
-	insp   *asynq.Inspector
-	rec    *runner.Reconciler
-	kind   *task.Kind
+	rdb *redis.Client
+	// storeClient is the store's client (stallable), not asynq's.
+	storeClient *redis.Client
+	stall       *stall
+	store       *jobstore.Store
+	client      *asynq.Client
+	insp        *asynq.Inspector
+	rec         *runner.Reconciler
+	kind        *task.Kind
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -80,7 +82,7 @@ func newFixture(t *testing.T) *fixture {
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr})
 	rdb.AddHook(st)
 	t.Cleanup(func() { _ = rdb.Close() })
-	f := &fixture{rdb: r.Client, stall: st, store: jobstore.New(rdb, time.Hour),
+	f := &fixture{rdb: r.Client, stall: st, storeClient: rdb, store: jobstore.New(rdb, time.Hour),
 		client: asynq.NewClientFromRedisClient(r.Client), insp: asynq.NewInspectorFromRedisClient(r.Client)}
 	f.rec = runner.NewReconciler(f.store, f.insp, zap.NewNop())
 	reg := task.Standard(job.Services{})

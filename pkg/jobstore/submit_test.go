@@ -1,0 +1,108 @@
+package jobstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestSubmit: one round trip creates a queued, submitting, indexed job
+// with its request; an owner at its limit is refused until a job of its
+// finishes; a cached result makes a succeeded job that takes no slot and
+// no submitting mark; EnqueuedMany clears marks in one command.
+func TestSubmit(t *testing.T) {
+	ctx := context.Background()
+	s, r := newStore(t)
+	newJob := func(id, cacheKey string) *Job {
+		return &Job{ID: id, Type: "optimize", Queue: "default", Owner: "alice", RequestID: "req-" + id,
+			Request: []byte(`{"seed":1}`), CacheKey: cacheKey, Flags: []string{"f"}, ReplayOf: "job_0"}
+	}
+	j := newJob("job_1", CacheKey("alice", "h1"))
+	if a, err := s.Submit(ctx, j, 2); err != nil || a != Created {
+		t.Fatalf("submit: %v %v", a, err)
+	}
+	got, err := s.GetOwned(ctx, "job_1", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusQueued || got.RequestID != "req-job_1" || got.CacheKey != CacheKey("alice", "h1") ||
+		got.ReplayOf != "job_0" || len(got.Flags) != 1 || !got.CreatedAt.Equal(j.CreatedAt) || got.ExpiresAt.Sub(got.CreatedAt) != ttl {
+		t.Fatalf("record: %+v", got)
+	}
+	if b, err := s.Request(ctx, "job_1"); err != nil || string(b) != `{"seed":1}` {
+		t.Fatalf("request %q %v", b, err)
+	}
+	for _, key := range []string{JobKey("job_1"), RequestKey("job_1"), OwnerKey("alice"), AllKey, SubmittingKey, ActiveKey("alice")} {
+		if d := r.Client.TTL(ctx, key).Val(); d <= 0 || d > ttl {
+			t.Errorf("%s TTL %s", key, d)
+		}
+	}
+	if ids, _ := s.Orphans(ctx, time.Now().Add(time.Hour), 10); len(ids) != 1 || ids[0] != "job_1" {
+		t.Fatalf("submitting: %v", ids)
+	}
+	if js, _ := s.ListAll(ctx, 10); len(js) != 1 {
+		t.Fatalf("all index: %d", len(js))
+	}
+	if js, _ := s.List(ctx, "alice", 10); len(js) != 1 {
+		t.Fatalf("owner index: %d", len(js))
+	}
+
+	// The limit: a second fits, a third does not until one is final.
+	if a, _ := s.Submit(ctx, newJob("job_2", ""), 2); a != Created {
+		t.Fatalf("second: %v", a)
+	}
+	if a, _ := s.Submit(ctx, newJob("job_3", ""), 2); a != AtLimit {
+		t.Fatalf("third at the limit: %v", a)
+	}
+	if _, err := s.Get(ctx, "job_3"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a refused job was recorded: %v", err)
+	}
+	if _, _, err := s.Start(ctx, "job_1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Succeed(ctx, "job_1", "alice", []byte(`{"lineups":[]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := s.Submit(ctx, newJob("job_3", ""), 2); a != Created {
+		t.Fatalf("third after one finished: %v", a)
+	}
+
+	// The same request again: served from the cache, even at the limit.
+	c := newJob("job_4", CacheKey("alice", "h1"))
+	if a, err := s.Submit(ctx, c, 2); err != nil || a != ServedFromCache {
+		t.Fatalf("cached: %v %v", a, err)
+	}
+	if c.Status != StatusSucceeded || !c.CacheHit || c.FinishedAt == nil {
+		t.Fatalf("returned job: %+v", c)
+	}
+	got, _ = s.Get(ctx, "job_4")
+	if got.Status != StatusSucceeded || !got.CacheHit || got.StartedAt == nil || got.FinishedAt == nil || got.CacheKey != "" {
+		t.Fatalf("cached record: %+v", got)
+	}
+	if b, err := s.Result(ctx, "job_4"); err != nil || string(b) != `{"lineups":[]}` {
+		t.Fatalf("cached result %q %v", b, err)
+	}
+	if n := r.Client.ZScore(ctx, ActiveKey("alice"), "job_4").Err(); n == nil {
+		t.Error("a cached job took an active slot")
+	}
+	if n := r.Client.ZScore(ctx, SubmittingKey, "job_4").Err(); n == nil {
+		t.Error("a cached job is marked submitting")
+	}
+
+	// A cache entry whose result expired computes again.
+	r.Client.Del(ctx, ResultKey("job_1"), ResultKey("job_4"))
+	if a, _ := s.Submit(ctx, newJob("job_5", CacheKey("alice", "h1")), 0); a != Created {
+		t.Fatalf("expired cache entry: %v", a)
+	}
+
+	if err := s.EnqueuedMany(ctx, []string{"job_1", "job_2", "job_3", "job_5"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Client.ZCard(ctx, SubmittingKey).Val(); n != 0 {
+		t.Fatalf("%d marks left", n)
+	}
+	if err := s.EnqueuedMany(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
