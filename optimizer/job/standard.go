@@ -63,11 +63,11 @@ func Standard(s Services) *Registry {
 		Define[SimulateDoc, schema.SimulateResult](TypeSimulate, "/v1/simulate",
 			func(r *SimulateDoc) schema.JobOptions { return r.JobOptions }, resolving(s, s.runSimulate)),
 		Define[ContestSimDoc, schema.ContestSimResult](TypeContestSim, "/v1/contest-sim",
-			func(r *ContestSimDoc) schema.JobOptions { return r.JobOptions }, resolving(s, s.runContestSim)),
+			func(r *ContestSimDoc) schema.JobOptions { return r.Options() }, resolving(s, s.runContestSim)),
 		Define[OwnershipDoc, schema.OwnershipResult](TypeOwnership, "/v1/ownership",
 			func(r *OwnershipDoc) schema.JobOptions { return r.JobOptions }, resolving(s, runOwnership)),
 		Define[PortfolioDoc, schema.PortfolioSelection](TypePortfolio, "/v1/portfolio",
-			func(r *PortfolioDoc) schema.JobOptions { return r.JobOptions }, resolving(s, s.runPortfolio)),
+			func(r *PortfolioDoc) schema.JobOptions { o := r.JobOptions; o.LocksAt = r.Contest.LockTime; return o }, resolving(s, s.runPortfolio)),
 		Define[CalibrateDoc, schema.CalibrateResult](TypeCalibrate, "/v1/calibrate",
 			func(r *CalibrateDoc) schema.JobOptions { return r.JobOptions }, resolving(s, s.runCalibrate)),
 	)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
@@ -58,6 +59,9 @@ type ContestSpec struct {
 	EntryFee float64       `json:"entry_fee"`
 	Size     int           `json:"size,omitempty"`
 	Payouts  []PayoutRange `json:"payouts"`
+	// LockTime is when the contest locks (RFC 3339); a run submitted
+	// within the lock window before it is time-sensitive (critical queue).
+	LockTime *time.Time `json:"lock_time,omitempty"`
 }
 
 // ContestSimRequest is the contest-sim request document.
@@ -85,7 +89,18 @@ type ContestSimRequest struct {
 	// DefaultStdDev lists players whose spread uses the sport/position
 	// default (filled on decoding, as for SimulateRequest).
 	DefaultStdDev []string `json:"default_stddev,omitempty"`
+	// TimeSensitive asks for the critical queue without naming a priority
+	// (a run before lock); see also Contest.LockTime.
+	TimeSensitive bool `json:"time_sensitive,omitempty"`
 	JobOptions
+}
+
+// Options returns the job options with the time-sensitivity of the run
+// (time_sensitive, contest.lock_time) filled in.
+func (r *ContestSimRequest) Options() JobOptions {
+	o := r.JobOptions
+	o.Urgent, o.LocksAt = r.TimeSensitive, r.Contest.LockTime
+	return o
 }
 
 // UnmarshalJSON decodes the document strictly (unknown fields rejected) and

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
@@ -29,6 +30,11 @@ type JobOptions struct {
 	Priority       string  `json:"priority,omitempty"`
 	TimeoutSeconds int     `json:"timeout_seconds,omitempty"`
 	WebhookURL     *string `json:"webhook_url,omitempty"`
+	// Urgent and LocksAt are set by the kinds that have them (contest-sim:
+	// time_sensitive, contest.lock_time), never decoded here; with no
+	// priority they route a job to the critical queue.
+	Urgent  bool       `json:"-"`
+	LocksAt *time.Time `json:"-"`
 }
 
 // validate checks the job options.

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/dfsopt/dfsopt/pkg/featureflag"
+	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
 // Lookup reads one environment variable; os.LookupEnv satisfies it.
@@ -87,6 +88,9 @@ type WorkerPool struct {
 	Concurrency int
 	// QueueWeights is DFSOPT_QUEUE_WEIGHTS, "critical=6,default=3,low=1".
 	QueueWeights map[string]int
+	// StrictPriority is DFSOPT_QUEUE_STRICT: take tasks from a lower queue
+	// only while the higher ones are empty (the weights then only rank).
+	StrictPriority bool
 	// PollInterval is DFSOPT_WORKER_POLL_INTERVAL: how often an idle worker
 	// looks for new tasks.
 	PollInterval time.Duration
@@ -123,6 +127,10 @@ type Gateway struct {
 	// whose requests pass the rate limits unmetered (trusted back ends,
 	// load tests). The active-job cap still applies.
 	RateLimitExempt []string
+	// LockWindow is DFSOPT_CRITICAL_LOCK_WINDOW: contest runs and
+	// portfolio selections naming a contest.lock_time within this long go
+	// to the critical queue (0: lock times do not matter).
+	LockWindow time.Duration
 	// MaxActiveJobs is DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL: queued plus
 	// running jobs a principal may have at once (0: no limit).
 	MaxActiveJobs int
@@ -246,6 +254,7 @@ func LoadGateway(lookup Lookup) (*Gateway, error) {
 		RateLimitSubmit: p.rate("DFSOPT_RATELIMIT_SUBMIT", DefaultRateLimitSubmit),
 		RateLimitRead:   p.rate("DFSOPT_RATELIMIT_READ", DefaultRateLimitRead),
 		RateLimitExempt: p.principals("DFSOPT_RATELIMIT_EXEMPT"),
+		LockWindow:      p.duration("DFSOPT_CRITICAL_LOCK_WINDOW", task.DefaultLockWindow, 0, 7*24*time.Hour),
 		MaxActiveJobs:   p.intRange("DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL", DefaultMaxActiveJobs, 0, 100_000),
 		CORSOrigins:     p.origins("DFSOPT_CORS_ORIGINS"),
 
@@ -402,6 +411,7 @@ func (p *parser) pool() WorkerPool {
 	return WorkerPool{
 		Concurrency:            p.intRange("DFSOPT_WORKER_CONCURRENCY", runtime.NumCPU(), 1, 1024),
 		QueueWeights:           p.weights("DFSOPT_QUEUE_WEIGHTS"),
+		StrictPriority:         p.boolean("DFSOPT_QUEUE_STRICT", false),
 		PollInterval:           p.duration("DFSOPT_WORKER_POLL_INTERVAL", DefaultPollInterval, 10*time.Millisecond, time.Minute),
 		ContestChunkSims:       p.intRange("DFSOPT_CONTEST_CHUNK_SIMS", DefaultContestChunkSims, 0, 10_000_000),
 		ContestFanOutThreshold: p.int64Range("DFSOPT_CONTEST_FANOUT_THRESHOLD", DefaultContestFanOutThreshold, 0, 1<<62),

@@ -24,7 +24,8 @@ func TestLoadGatewayDefaults(t *testing.T) {
 	}
 	if g.HTTPAddr != ":8080" || g.ResultTTL != 24*time.Hour || g.LogLevel != zapcore.InfoLevel ||
 		!g.Embedded() || g.MaxBodyBytes != DefaultMaxBodyBytes || g.Worker.QueueWeights["critical"] != 6 ||
-		g.Worker.QueueWeights["default"] != 3 || g.Worker.QueueWeights["low"] != 1 || g.Worker.Concurrency < 1 {
+		g.Worker.QueueWeights["default"] != 3 || g.Worker.QueueWeights["low"] != 1 || g.Worker.Concurrency < 1 ||
+		g.Worker.StrictPriority || g.LockWindow != 2*time.Hour || g.RateLimitExempt != nil {
 		t.Fatalf("defaults: %+v", g)
 	}
 }
@@ -34,12 +35,14 @@ func TestLoadGatewayValues(t *testing.T) {
 		"DFSOPT_HTTP_ADDR", "127.0.0.1:9000", "DFSOPT_REDIS_URL", "redis://:pw@redis:6379/1",
 		"DFSOPT_ADMIN_API_KEY", "0123456789abcdef", "DFSOPT_RESULT_TTL", "2h", "DFSOPT_LOG_LEVEL", "debug",
 		"DFSOPT_WORKER_CONCURRENCY", "3", "DFSOPT_QUEUE_WEIGHTS", "low=1, default=2, critical=9",
+		"DFSOPT_QUEUE_STRICT", "true", "DFSOPT_CRITICAL_LOCK_WINDOW", "45m",
 	))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if g.HTTPAddr != "127.0.0.1:9000" || g.Embedded() || g.ResultTTL != 2*time.Hour || g.LogLevel != zapcore.DebugLevel ||
-		g.Worker.Concurrency != 3 || g.Worker.QueueWeights["critical"] != 9 || g.AdminAPIKey.Reveal() != "0123456789abcdef" {
+		g.Worker.Concurrency != 3 || g.Worker.QueueWeights["critical"] != 9 || g.AdminAPIKey.Reveal() != "0123456789abcdef" ||
+		!g.Worker.StrictPriority || g.LockWindow != 45*time.Minute {
 		t.Fatalf("values: %+v", g)
 	}
 }

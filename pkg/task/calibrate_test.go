@@ -50,7 +50,7 @@ func TestCalibrateKind(t *testing.T) {
 		t.Fatalf("calibrate kind: %+v", k)
 	}
 	req, err := k.Decode([]byte(`{"sport":"nfl","rows":[{"player_id":"1","position":"QB","team":"KC","date":"2024-W01","projection":20,"actual":25}]}`))
-	if err != nil || k.Queue(req) != QueueLow || k.Timeout(req) != time.Hour {
+	if err != nil || k.Queue(req, time.Now()) != QueueLow || k.Timeout(req) != time.Hour {
 		t.Fatalf("decode: %v", err)
 	}
 	// source.slate_ids is only parsed at decode; the gateway's slate check

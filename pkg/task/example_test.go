@@ -57,7 +57,7 @@ func ExampleNewRegistry() {
 
 	req, _ := k.Decode([]byte(`{"text":"hi","priority":"critical"}`))
 	res, _ := k.Run(context.Background(), req, func(int, int, string) {})
-	fmt.Println(k.Queue(req), k.Timeout(req), res.(*echoResult).Text)
+	fmt.Println(k.Queue(req, time.Now()), k.Timeout(req), res.(*echoResult).Text)
 	// Output:
 	// true txt
 	// critical 1m0s hi

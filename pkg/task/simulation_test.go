@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
@@ -42,7 +43,7 @@ func TestSimulationKinds(t *testing.T) {
 					t.Errorf("result %+v", r.Players[0])
 				}
 			}},
-		{TypeContestSim, `{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"entries":[` + alt + `],` + contestPart + `}`, QueueCritical,
+		{TypeContestSim, `{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"entries":[` + alt + `],` + contestPart + `}`, QueueDefault,
 			func(t *testing.T, res any) {
 				if r := res.(*schema.ContestSimResult); r.Entries[0].MeanPayout != 18 {
 					t.Errorf("result %+v", r.Entries)
@@ -72,7 +73,7 @@ func TestSimulationKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if q := k.Queue(req); q != tc.queue {
+			if q := k.Queue(req, time.Now()); q != tc.queue {
 				t.Errorf("queue %s, want %s", q, tc.queue)
 			}
 			var phases []string
@@ -106,5 +107,66 @@ func TestSimulationKinds(t *testing.T) {
 				t.Errorf("unknown field accepted: %v", err)
 			}
 		})
+	}
+}
+
+// TestQueueRouting: a contest run flagged time_sensitive, or for a contest
+// locking within the lock window, goes to the critical queue unless it
+// names a priority; a lock already passed or further away does not; a
+// portfolio selection follows its contest's lock time too; optimize has
+// no lock window.
+func TestQueueRouting(t *testing.T) {
+	now := time.Date(2026, 12, 6, 16, 0, 0, 0, time.UTC)
+	contest := func(lock string) string {
+		c := `"field":{"lineups":[` + base + `]},"contest":{"entry_fee":10,"payouts":[{"places":[1,1],"prize":18}]`
+		if lock != "" {
+			c += `,"lock_time":"` + lock + `"`
+		}
+		return c + `}`
+	}
+	sim := func(extra, lock string) string {
+		return `{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"entries":[` + alt + `],` + contest(lock) + extra + `}`
+	}
+	port := func(lock string) string {
+		return `{"site":"draftkings","sport":"nfl","players":` + testPlayers + `,"lineups":1,"candidates":{"lineups":[` + base + `,` + alt + `]},` + contest(lock) + `}`
+	}
+	cases := []struct {
+		name, typ, body, want string
+	}{
+		{"plain contest run", TypeContestSim, sim("", ""), QueueDefault},
+		{"time_sensitive", TypeContestSim, sim(`,"time_sensitive":true`, ""), QueueCritical},
+		{"time_sensitive false", TypeContestSim, sim(`,"time_sensitive":false`, ""), QueueDefault},
+		{"explicit priority wins", TypeContestSim, sim(`,"time_sensitive":true,"priority":"low"`, ""), QueueLow},
+		{"locks in 90 minutes", TypeContestSim, sim("", "2026-12-06T17:30:00Z"), QueueCritical},
+		{"locks in exactly 2 hours", TypeContestSim, sim("", "2026-12-06T13:00:00-05:00"), QueueCritical},
+		{"locks in 3 hours", TypeContestSim, sim("", "2026-12-06T19:00:00Z"), QueueDefault},
+		{"locked an hour ago", TypeContestSim, sim("", "2026-12-06T15:00:00Z"), QueueDefault},
+		{"lock soon but priority low", TypeContestSim, sim(`,"priority":"low"`, "2026-12-06T16:30:00Z"), QueueLow},
+		{"portfolio near lock", TypePortfolio, port("2026-12-06T16:30:00Z"), QueueCritical},
+		{"portfolio far from lock", TypePortfolio, port("2026-12-07T16:30:00Z"), QueueDefault},
+	}
+	reg := Standard(job.Services{})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k, _ := reg.Lookup(tc.typ)
+			req, err := k.Decode([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := k.Queue(req, now); q != tc.want {
+				t.Errorf("queue %s, want %s", q, tc.want)
+			}
+			tk, err := k.NewTask(&Payload{JobID: "job_x", Request: []byte(tc.body), Principal: "p"}, req, k.Queue(req, now))
+			if err != nil || tk.Type() != tc.typ {
+				t.Fatalf("task %v %v", tk, err)
+			}
+		})
+	}
+	k, _ := reg.Lookup(TypeContestSim)
+	if _, err := k.Decode([]byte(sim("", "next sunday"))); err == nil {
+		t.Error("a lock_time that is not RFC 3339 was accepted")
+	}
+	if o, _ := reg.Lookup(TypeOptimize); o.LockWindow != 0 {
+		t.Error("optimize has a lock window")
 	}
 }

@@ -80,6 +80,10 @@ type Limits struct {
 	DefaultTimeout, MaxTimeout time.Duration
 	// MaxRetry is how often a transient failure is retried.
 	MaxRetry int
+	// LockWindow: a request whose contest locks within this long from
+	// submission (schema.JobOptions.LocksAt) goes to the critical queue
+	// when it names no priority (0: lock times do not matter).
+	LockWindow time.Duration
 }
 
 // Kind is a compute kind with its service limits.
@@ -88,10 +92,18 @@ type Kind struct {
 	Limits
 }
 
-// Queue returns the queue a request goes to.
-func (k *Kind) Queue(r *job.Request) string {
-	if r.Options.Priority != "" {
-		return r.Options.Priority
+// Queue returns the queue a request submitted at now goes to: the
+// priority it names; else critical when it is flagged time-sensitive or
+// its contest locks within the kind's LockWindow; else the kind's default.
+func (k *Kind) Queue(r *job.Request, now time.Time) string {
+	o := r.Options
+	switch {
+	case o.Priority != "":
+		return o.Priority
+	case o.Urgent:
+		return QueueCritical
+	case o.LocksAt != nil && k.LockWindow > 0 && !o.LocksAt.Before(now) && o.LocksAt.Sub(now) <= k.LockWindow:
+		return QueueCritical
 	}
 	return k.DefaultQueue
 }
@@ -105,19 +117,31 @@ func (k *Kind) Timeout(r *job.Request) time.Duration {
 	return min(d, k.MaxTimeout)
 }
 
-// NewTask builds the Asynq task of a job: task id = job id (so a job is
-// enqueued at most once), explicit timeout, retry limit and queue.
-func (k *Kind) NewTask(p *Payload, r *job.Request) (*asynq.Task, error) {
+// NewTask builds the Asynq task of a job on queue (Queue's choice, made
+// once at submission): task id = job id (so a job is enqueued at most
+// once), explicit timeout and retry limit.
+func (k *Kind) NewTask(p *Payload, r *job.Request, queue string) (*asynq.Task, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode task payload: %w", err)
 	}
 	return asynq.NewTask(k.Type, b,
 		asynq.TaskID(p.JobID),
-		asynq.Queue(k.Queue(r)),
+		asynq.Queue(queue),
 		asynq.Timeout(k.Timeout(r)+HandlerOverhead),
 		asynq.MaxRetry(k.MaxRetry),
 	), nil
+}
+
+// SetLockWindow sets the LockWindow of the kinds that have one (contest
+// runs and portfolio selections) to d; 0 makes lock times not matter. Call
+// it while wiring, before serving.
+func (r *Registry) SetLockWindow(d time.Duration) {
+	for _, k := range r.kinds {
+		if k.LockWindow > 0 {
+			k.LockWindow = d
+		}
+	}
 }
 
 // Registry is the set of job kinds with their limits, by type.
@@ -177,15 +201,20 @@ func Standard(s job.Services) *Registry {
 // timeout (Asynq's 30-minute default would otherwise apply).
 const CalibrateTimeout = time.Hour
 
-// StandardLimits returns the limits of every job type. Contest runs are
-// time-sensitive (before lock): critical queue.
+// DefaultLockWindow is the LockWindow of contest_sim jobs: a contest run
+// for a contest locking within two hours is time-sensitive.
+const DefaultLockWindow = 2 * time.Hour
+
+// StandardLimits returns the limits of every job type. Contest runs flagged
+// time_sensitive, and contest runs and portfolio selections for a contest
+// locking within DefaultLockWindow, go to the critical queue (Kind.Queue).
 func StandardLimits() map[string]Limits {
 	return map[string]Limits{
 		TypeOptimize:   {DefaultQueue: QueueDefault, DefaultTimeout: 5 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 3},
 		TypeSimulate:   {DefaultQueue: QueueDefault, DefaultTimeout: 5 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2},
-		TypeContestSim: {DefaultQueue: QueueCritical, DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2},
+		TypeContestSim: {DefaultQueue: QueueDefault, DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2, LockWindow: DefaultLockWindow},
 		TypeOwnership:  {DefaultQueue: QueueDefault, DefaultTimeout: time.Minute, MaxTimeout: 10 * time.Minute, MaxRetry: 3},
-		TypePortfolio:  {DefaultQueue: QueueDefault, DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2},
+		TypePortfolio:  {DefaultQueue: QueueDefault, DefaultTimeout: 10 * time.Minute, MaxTimeout: time.Hour, MaxRetry: 2, LockWindow: DefaultLockWindow},
 		TypeCalibrate:  {DefaultQueue: QueueLow, DefaultTimeout: CalibrateTimeout, MaxTimeout: CalibrateTimeout, MaxRetry: 2},
 	}
 }

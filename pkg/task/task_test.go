@@ -65,14 +65,14 @@ func TestDecodeQueueTimeoutAndTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.Queue(req) != QueueCritical || k.Timeout(req) != 30*time.Second {
-		t.Fatalf("queue %s timeout %s", k.Queue(req), k.Timeout(req))
+	if k.Queue(req, time.Now()) != QueueCritical || k.Timeout(req) != 30*time.Second {
+		t.Fatalf("queue %s timeout %s", k.Queue(req, time.Now()), k.Timeout(req))
 	}
 	if _, ok := req.Doc.(*schema.OptimizeRequest); !ok {
 		t.Fatalf("doc is %T", req.Doc)
 	}
 	req.Options = schema.JobOptions{}
-	if k.Queue(req) != QueueDefault || k.Timeout(req) != k.DefaultTimeout {
+	if k.Queue(req, time.Now()) != QueueDefault || k.Timeout(req) != k.DefaultTimeout {
 		t.Fatal("defaults not applied")
 	}
 	req.Options.TimeoutSeconds = 1 << 20
@@ -80,7 +80,7 @@ func TestDecodeQueueTimeoutAndTask(t *testing.T) {
 		t.Fatal("timeout not capped")
 	}
 	p := &Payload{JobID: "job_1", Request: body, Principal: "alice", RequestID: "r1"}
-	tk, err := k.NewTask(p, req)
+	tk, err := k.NewTask(p, req, k.Queue(req, time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +147,10 @@ func FuzzDecodeOptimize(f *testing.F) {
 			}
 			return
 		}
-		switch k.Queue(req) {
+		switch k.Queue(req, time.Now()) {
 		case QueueCritical, QueueDefault, QueueLow:
 		default:
-			t.Fatalf("queue %q", k.Queue(req))
+			t.Fatalf("queue %q", k.Queue(req, time.Now()))
 		}
 		if d := k.Timeout(req); d <= 0 || d > k.MaxTimeout {
 			t.Fatalf("timeout %s", d)

@@ -175,6 +175,14 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 	if status, err = f.store.StartFanOut(ctx, p.JobID, p.Request, len(chunks)); err != nil || status != jobstore.StatusRunning {
 		return true, err
 	}
+	// Chunks go to the job's queue (chosen once, at submission), where a
+	// cancel looks for them.
+	queue, ok := asynq.GetQueueName(ctx)
+	if j, err := f.store.Get(ctx, p.JobID); err == nil && j.Queue != "" {
+		queue = j.Queue
+	} else if !ok {
+		queue = kind.Queue(req, time.Now())
+	}
 	for i, c := range chunks {
 		b, err := json.Marshal(task.ChunkPayload{JobID: p.JobID, Principal: p.Principal, RequestID: p.RequestID, Traceparent: p.Traceparent,
 			Chunk: i, Chunks: len(chunks), SimStart: c[0], SimEnd: c[1], CalibrationID: calID})
@@ -184,7 +192,7 @@ func (f *FanOut) split(ctx context.Context, t *asynq.Task) (bool, error) {
 		// Every chunk's task times out with the job (plus the time to
 		// store its outcome), however late it starts.
 		ct := asynq.NewTask(task.TypeContestSimChunk, b, asynq.TaskID(task.ChunkTaskID(p.JobID, i)),
-			asynq.Queue(kind.Queue(req)), asynq.Deadline(deadline.Add(task.HandlerOverhead)), asynq.MaxRetry(kind.MaxRetry))
+			asynq.Queue(queue), asynq.Deadline(deadline.Add(task.HandlerOverhead)), asynq.MaxRetry(kind.MaxRetry))
 		if _, err := f.client.EnqueueContext(ctx, ct); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return true, fmt.Errorf("enqueue chunk %d: %w", i, err)
 		}

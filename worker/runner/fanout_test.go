@@ -126,7 +126,7 @@ func newFanJob(t *testing.T, store *jobstore.Store, id string, body []byte) *asy
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, err := kind.NewTask(&task.Payload{JobID: id, Request: body, Principal: "alice", RequestID: "r-" + id}, req)
+	tk, err := kind.NewTask(&task.Payload{JobID: id, Request: body, Principal: "alice", RequestID: "r-" + id}, req, "critical")
 	if err != nil {
 		t.Fatal(err)
 	}

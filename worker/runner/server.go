@@ -29,6 +29,7 @@ func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeou
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:       pool.Concurrency,
 		Queues:            pool.QueueWeights,
+		StrictPriority:    pool.StrictPriority,
 		TaskCheckInterval: pool.PollInterval,
 		ShutdownTimeout:   shutdownTimeout,
 		Logger:            asynqLogger{log.Sugar().With(zap.String("component", "asynq"))},

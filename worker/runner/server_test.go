@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,7 +51,7 @@ func TestServerOnRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Options.Priority = queue
-		tk, err := kind.NewTask(&task.Payload{JobID: id, Request: body, Principal: "alice"}, req)
+		tk, err := kind.NewTask(&task.Payload{JobID: id, Request: body, Principal: "alice"}, req, kind.Queue(req, time.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,5 +94,72 @@ func TestServerOnRedis(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if _, err := store.Result(ctx, "long"); err == nil {
 		t.Fatal("canceled job has a result")
+	}
+}
+
+// TestStrictPriority: with DFSOPT_QUEUE_STRICT a worker takes every
+// critical task before any default one, and default before low, whatever
+// the order they were queued in.
+func TestStrictPriority(t *testing.T) {
+	r := redistest.New(t)
+	reg := fakeRegistry(t)
+	kind := reg.Kinds()[0]
+	store := jobstore.New(r.Client, time.Hour)
+	h := NewHandler(reg, store, zap.NewNop())
+	client := asynq.NewClientFromRedisClient(r.Client)
+	defer client.Close()
+	ctx := context.Background()
+	var ids []string
+	for i, q := range []string{"low", "low", "default", "default", "low", "default", "critical", "critical", "critical"} {
+		id := fmt.Sprintf("%s-%d", q, i)
+		ids = append(ids, id)
+		if err := store.Create(ctx, &jobstore.Job{ID: id, Type: "fake", Queue: q, Owner: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+		body := json.RawMessage(`{"do":"ok"}`)
+		req, err := kind.Decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := kind.NewTask(&task.Payload{JobID: id, Request: body, Principal: "alice"}, req, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.EnqueueContext(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool := config.WorkerPool{Concurrency: 1, QueueWeights: map[string]int{"critical": 6, "default": 3, "low": 1},
+		StrictPriority: true, PollInterval: 20 * time.Millisecond}
+	srv := NewServer(r.Client, pool, 2*time.Second, h, zap.NewNop())
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	deadline := time.Now().Add(20 * time.Second)
+	var jobs []*jobstore.Job
+	for {
+		jobs = jobs[:0]
+		for _, id := range ids {
+			if j, err := store.Get(ctx, id); err == nil && j.Status == jobstore.StatusSucceeded {
+				jobs = append(jobs, j)
+			}
+		}
+		if len(jobs) == len(ids) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d jobs done", len(jobs), len(ids))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	slices.SortFunc(jobs, func(a, b *jobstore.Job) int { return a.StartedAt.Compare(*b.StartedAt) })
+	rank := map[string]int{"critical": 0, "default": 1, "low": 2}
+	var order []string
+	for i, j := range jobs {
+		order = append(order, j.Queue)
+		if i > 0 && rank[j.Queue] < rank[jobs[i-1].Queue] {
+			t.Fatalf("start order %v: not strict", order)
+		}
 	}
 }

@@ -103,6 +103,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	services := runner.ComputeServices(calibrations)
 	services.Slates = slatestore.ForJobs(slates)
 	reg := task.Standard(services)
+	reg.SetLockWindow(cfg.LockWindow)
 	store := jobstore.New(rdb, cfg.ResultTTL)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer func() { _ = client.Close() }()

@@ -51,7 +51,7 @@ func TestSubmitSimulationJobs(t *testing.T) {
 		breaks func(doc map[string]any) string
 	}{
 		{"/v1/simulate", "simulate", task.TypeSimulate, "default", func(d map[string]any) string { d["sims"] = -1; return "sims" }},
-		{"/v1/contest-sim", "contest-sim", task.TypeContestSim, "critical", func(d map[string]any) string { delete(d, "entries"); return "entries" }},
+		{"/v1/contest-sim", "contest-sim", task.TypeContestSim, "default", func(d map[string]any) string { delete(d, "entries"); return "entries" }},
 		{"/v1/ownership", "ownership", task.TypeOwnership, "default", func(d map[string]any) string { d["contest_type"] = "league"; return "contest_type" }},
 		{"/v1/portfolio", "portfolio", task.TypePortfolio, "default", func(d map[string]any) string { d["lineups"] = 0; return "lineups" }},
 	}
@@ -95,6 +95,47 @@ func TestSubmitSimulationJobs(t *testing.T) {
 			w = f.do("POST", c.path, admin, bytes.NewReader(bySlate))
 			if b := decodeError(t, w); w.Code/100 != 4 || b.Error.Details[0].Field != "slate_id" {
 				t.Errorf("slate_id: %d %s", w.Code, w.Body)
+			}
+		})
+	}
+}
+
+// TestTimeSensitiveContestRuns: a contest run flagged time_sensitive, or
+// for a contest locking within the lock window, is queued (job and task)
+// on the critical queue without the jobs:critical scope; one locking
+// tomorrow stays on default.
+func TestTimeSensitiveContestRuns(t *testing.T) {
+	f := newLargeFixture(t)
+	body, err := os.ReadFile(filepath.Join("testdata", "contest-sim-nba-tiny.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key := f.key(t, auth.ScopeJobsWrite, auth.ScopeJobsRead)
+	soon := time.Now().Add(30 * time.Minute).UTC().Format(time.RFC3339)
+	later := time.Now().Add(26 * time.Hour).UTC().Format(time.RFC3339)
+	for _, c := range []struct {
+		name  string
+		edit  func(d map[string]any)
+		queue string
+	}{
+		{"time_sensitive", func(d map[string]any) { d["time_sensitive"] = true }, task.QueueCritical},
+		{"locks in 30 minutes", func(d map[string]any) { d["contest"].(map[string]any)["lock_time"] = soon }, task.QueueCritical},
+		{"locks tomorrow", func(d map[string]any) { d["contest"].(map[string]any)["lock_time"] = later }, task.QueueDefault},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var doc map[string]any
+			if err := json.Unmarshal(body, &doc); err != nil {
+				t.Fatal(err)
+			}
+			c.edit(doc)
+			b, _ := json.Marshal(doc)
+			w := f.do("POST", "/v1/contest-sim", key, bytes.NewReader(b))
+			var j jobstore.Job
+			if err := json.Unmarshal(w.Body.Bytes(), &j); err != nil || w.Code != http.StatusAccepted || j.Queue != c.queue {
+				t.Fatalf("submit: %d %s, want queue %s", w.Code, w.Body, c.queue)
+			}
+			if _, err := f.insp.GetTaskInfo(c.queue, j.ID); err != nil {
+				t.Fatalf("task not on %s: %v", c.queue, err)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -243,7 +244,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 		return nil, err
 	}
 	j := &jobstore.Job{
-		ID: NewJobID(), Type: sub.Kind.Type, Queue: sub.Kind.Queue(req),
+		ID: NewJobID(), Type: sub.Kind.Type, Queue: sub.Kind.Queue(req, time.Now()),
 		Owner: sub.Principal.ID, RequestID: requestid.From(ctx),
 		Request: sub.Body, ReplayOf: sub.ReplayOf,
 	}
@@ -252,7 +253,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	t, err := sub.Kind.NewTask(&task.Payload{
 		JobID: j.ID, Request: sub.Body, Principal: j.Owner, RequestID: j.RequestID, Traceparent: sub.Traceparent,
 		Flags: j.Flags,
-	}, req)
+	}, req, j.Queue)
 	if err != nil {
 		return nil, err
 	}
