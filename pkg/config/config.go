@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/dfsopt/dfsopt/pkg/featureflag"
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
@@ -61,6 +62,9 @@ type Common struct {
 	RedisURL Secret
 	// ResultTTL is DFSOPT_RESULT_TTL: how long job records and results live.
 	ResultTTL time.Duration
+	// ResultCacheMaxBytes is DFSOPT_RESULT_CACHE_MAX_BYTES: the largest
+	// result document the result cache serves again (0: no caching).
+	ResultCacheMaxBytes int
 	// LogLevel is DFSOPT_LOG_LEVEL (debug, info, warn, error).
 	LogLevel zapcore.Level
 	// ShutdownTimeout is DFSOPT_SHUTDOWN_TIMEOUT: how long a SIGTERM waits
@@ -398,6 +402,7 @@ func (p *parser) common() Common {
 	return Common{
 		RedisURL:               Secret(p.redisURL("DFSOPT_REDIS_URL")),
 		ResultTTL:              p.duration("DFSOPT_RESULT_TTL", DefaultResultTTL, time.Minute, 30*24*time.Hour),
+		ResultCacheMaxBytes:    p.intRange("DFSOPT_RESULT_CACHE_MAX_BYTES", jobstore.DefaultCacheMaxBytes, 0, 1<<30),
 		LogLevel:               p.level("DFSOPT_LOG_LEVEL"),
 		ShutdownTimeout:        p.duration("DFSOPT_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, 0, 10*time.Minute),
 		CalibrationTTL:         p.duration("DFSOPT_CALIBRATION_TTL", DefaultCalibrationTTL, time.Minute, 365*24*time.Hour),

@@ -8,9 +8,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// MaxCachedResultBytes caps the result documents the result cache keeps a
-// pointer to: bigger results are recomputed.
-const MaxCachedResultBytes = 4 << 20
+// DefaultCacheMaxBytes is the default cap on the result documents the
+// result cache keeps a pointer to (DFSOPT_RESULT_CACHE_MAX_BYTES): bigger
+// results are recomputed.
+const DefaultCacheMaxBytes = 4 << 20
+
+// LimitCache sets the largest result document the result cache serves
+// again (0: no result is cached) and returns s. Call it while wiring.
+func (s *Store) LimitCache(maxBytes int) *Store {
+	s.cacheMax = maxBytes
+	return s
+}
 
 // CacheKey returns the Redis key of the result cache entry of a request
 // (hash: the hex SHA-256 of its job type and canonical document) for a
@@ -20,7 +28,7 @@ func CacheKey(owner, hash string) string { return KeyPrefix + "cache:" + owner +
 // cacheResult points a succeeded job's cache entry (its record's
 // cache_key, set by CreateCacheable) at it, for the TTL.
 func (s *Store) cacheResult(ctx context.Context, id string, size int) error {
-	if size > MaxCachedResultBytes {
+	if size > s.cacheMax {
 		return nil
 	}
 	key, err := s.rdb.HGet(ctx, JobKey(id), "cache_key").Result()

@@ -115,11 +115,13 @@ type Store struct {
 	rdb redis.UniversalClient
 	ttl time.Duration
 	now func() time.Time
+	// cacheMax caps the results filed in the result cache (LimitCache).
+	cacheMax int
 }
 
 // New returns a store whose keys live for ttl (DFSOPT_RESULT_TTL).
 func New(rdb redis.UniversalClient, ttl time.Duration) *Store {
-	return &Store{rdb: rdb, ttl: ttl, now: func() time.Time { return time.Now().UTC() }}
+	return &Store{rdb: rdb, ttl: ttl, now: func() time.Time { return time.Now().UTC() }, cacheMax: DefaultCacheMaxBytes}
 }
 
 // TTL returns the lifetime of job records and results.

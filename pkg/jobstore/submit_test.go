@@ -106,3 +106,37 @@ func TestSubmit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCacheLimit: a result above LimitCache's cap is not filed in the
+// result cache (the same request computes again); one at the cap is; a cap
+// of 0 caches nothing.
+func TestCacheLimit(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		max    int
+		result string
+		want   Admission
+	}{
+		{10, `{"a":"xx"}`, ServedFromCache}, // 10 bytes
+		{9, `{"a":"xx"}`, Created},
+		{0, `{}`, Created},
+	} {
+		s, _ := newStore(t)
+		s.LimitCache(c.max)
+		key := CacheKey("alice", "h")
+		first := &Job{ID: "job_1", Type: "optimize", Queue: "default", Owner: "alice", CacheKey: key}
+		if _, err := s.Submit(ctx, first, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Start(ctx, "job_1", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Succeed(ctx, "job_1", "alice", []byte(c.result)); err != nil {
+			t.Fatal(err)
+		}
+		again := &Job{ID: "job_2", Type: "optimize", Queue: "default", Owner: "alice", CacheKey: key}
+		if a, err := s.Submit(ctx, again, 0); err != nil || a != c.want {
+			t.Errorf("cap %d, result of %d bytes: %v %v, want %v", c.max, len(c.result), a, err, c.want)
+		}
+	}
+}

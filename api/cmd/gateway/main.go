@@ -104,7 +104,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	services.Slates = slatestore.ForJobs(slates)
 	reg := task.Standard(services)
 	reg.SetLockWindow(cfg.LockWindow)
-	store := jobstore.New(rdb, cfg.ResultTTL)
+	store := jobstore.New(rdb, cfg.ResultTTL).LimitCache(cfg.ResultCacheMaxBytes)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer func() { _ = client.Close() }()
 	inspector := asynq.NewInspectorFromRedisClient(rdb)

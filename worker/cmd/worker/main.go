@@ -59,7 +59,7 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 	}
 	defer func() { _ = rdb.Close() }()
 
-	store := jobstore.New(rdb, cfg.ResultTTL)
+	store := jobstore.New(rdb, cfg.ResultTTL).LimitCache(cfg.ResultCacheMaxBytes)
 	calibrations := calibcache.New(rdb, cfg.CalibrationTTL, cfg.CalibrationMaxPerSport)
 	slates, err := backend.Open(ctx, cfg.Neo4j, rdb, log)
 	if err != nil {
