@@ -8,6 +8,8 @@
 //     validation and the job record);
 //   - submit: POST /v1/optimize with the admin key;
 //   - status: GET /v1/jobs/{id} of the submitted jobs;
+//   - live: GET /live, no auth and no Redis (the HTTP ceiling of the
+//     machine, for reference);
 //
 // and prints requests/s, p50 and p99 latency per phase, the ratio of submit
 // to bare-enqueue throughput, and the targets (submit ≥ half the
@@ -190,10 +192,12 @@ func run(args []string, out io.Writer) error {
 		next.Unlock()
 		return getStatus(ctx, client, base, key, id)
 	})
+	// The HTTP ceiling of this machine: the cheapest route, no auth, no Redis.
+	live := measure(ctx, "live", cfg, func(ctx context.Context) error { return get(ctx, client, base+"/live", "") })
 
 	fmt.Fprintf(out, "loadtest: %d clients, %v per phase, gateway %s, Redis %s, no worker\n", cfg.clients, cfg.duration, gwAddr, redisAddr)
 	fmt.Fprintf(out, "%-8s %10s %8s %10s %10s\n", "phase", "ops/s", "errors", "p50", "p99")
-	for _, p := range []*phase{bare, bare1, sub, status} {
+	for _, p := range []*phase{bare, bare1, sub, status, live} {
 		fmt.Fprintf(out, "%-8s %10.0f %8d %10v %10v\n", p.name, p.rate(), p.errors, p.quantile(0.50).Round(10*time.Microsecond), p.quantile(0.99).Round(10*time.Microsecond))
 	}
 	ratio := sub.rate() / bare.rate()
@@ -303,11 +307,18 @@ func submit(ctx context.Context, c *http.Client, base, key string, body []byte) 
 }
 
 func getStatus(ctx context.Context, c *http.Client, base, key, id string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/jobs/"+id, nil)
+	return get(ctx, c, base+"/v1/jobs/"+id, key)
+}
+
+// get GETs url (with the admin key, when given) and wants 200.
+func get(ctx context.Context, c *http.Client, url, key string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
-	req.Header.Set(adminHeader, key)
+	if key != "" {
+		req.Header.Set(adminHeader, key)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
