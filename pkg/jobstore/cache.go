@@ -69,7 +69,8 @@ func (s *Store) CreateSucceeded(ctx context.Context, j *Job, result []byte) erro
 			"id", j.ID, "type", j.Type, "status", string(j.Status), "queue", j.Queue,
 			"owner", j.Owner, "request_id", j.RequestID, "flags", joinFlags(j.Flags),
 			"created_at", ts, "started_at", ts, "finished_at", ts, "expires_at", j.ExpiresAt.Format(timeLayout),
-			"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_hit", 1)
+			"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_hit", 1,
+			"webhook_url", webhookURL(j))
 		p.Expire(ctx, key, s.ttl)
 		p.Set(ctx, ResultKey(j.ID), result, s.ttl)
 		if len(j.Request) > 0 {
@@ -77,6 +78,7 @@ func (s *Store) CreateSucceeded(ctx context.Context, j *Job, result []byte) erro
 		}
 		p.ZAdd(ctx, owner, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
 		p.Expire(ctx, owner, s.ttl)
+		s.outboxCmds(ctx, p, j)
 		return nil
 	})
 	if err != nil {
