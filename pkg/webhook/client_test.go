@@ -18,7 +18,9 @@ import (
 // control: the rebinding attack).
 type stubResolver []netip.Addr
 
-func (r stubResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) { return r, nil }
+func (r stubResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return r, nil
+}
 
 func receiver(t *testing.T, h http.HandlerFunc) (srv *httptest.Server, port string) {
 	t.Helper()
@@ -90,7 +92,9 @@ func TestDeliverAnswers(t *testing.T) {
 	var redirected atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) })
-	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/target", http.StatusTemporaryRedirect) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/target", http.StatusTemporaryRedirect)
+	})
 	mux.HandleFunc("/target", func(w http.ResponseWriter, r *http.Request) { redirected.Add(1) })
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		select {

@@ -67,7 +67,7 @@ func TestCheckURL(t *testing.T) {
 		{"https://[::ffff:127.0.0.1]/", open, false},
 		{"https://[::ffff:7f00:1]/", open, false},
 		{"https://[::ffff:10.0.0.1]/", open, false},
-		{"https://[64:ff9b::a00:1]/", open, false},   // NAT64 of 10.0.0.1
+		{"https://[64:ff9b::a00:1]/", open, false},    // NAT64 of 10.0.0.1
 		{"https://[64:ff9b::5db8:d822]/", open, true}, // NAT64 of 93.184.216.34
 		{"https://[2002:a00:1::]/", open, false},      // 6to4 of 10.0.0.1
 		// decimal, octal, hex and short IPv4 forms: Go's parser rejects
