@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	crand "crypto/rand"
+	"encoding/binary"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -76,4 +78,12 @@ func (j *Jitter) Next() float64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.r.Float64()
+}
+
+// RandomSeed returns a seed for NewJitter from crypto/rand (jitter only
+// needs to differ between processes).
+func RandomSeed() uint64 {
+	var b [8]byte
+	_, _ = crand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
 }
