@@ -42,6 +42,8 @@ type env struct {
 	gateway  *proc
 	worker   *proc
 	client   *http.Client
+	// extraEnv is added to every binary's environment (commonEnv).
+	extraEnv []string
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -524,7 +526,7 @@ func mustJSON(t *testing.T, b []byte, v any) {
 }
 
 func (e *env) commonEnv() []string {
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"DFSOPT_REDIS_URL="+e.redisURL,
 		"DFSOPT_RESULT_TTL="+resultTTL.String(),
 		"DFSOPT_LOG_LEVEL=debug",
@@ -532,7 +534,7 @@ func (e *env) commonEnv() []string {
 		"DFSOPT_WORKER_POLL_INTERVAL=50ms",
 		"DFSOPT_WORKER_CONCURRENCY=2",
 		"DFSOPT_METRICS_ADDR=127.0.0.1:0",
-	)
+	), e.extraEnv...)
 }
 
 func (e *env) startGateway() {

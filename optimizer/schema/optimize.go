@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -47,11 +48,26 @@ func (o *JobOptions) validate(l *errorList) {
 	if o.TimeoutSeconds < 0 || o.TimeoutSeconds > 3600 {
 		l.add("timeout_seconds", ReasonOutOfRange, "timeout_seconds must be between 1 and 3600")
 	}
-	// Every field the schema accepts is acted on or refused: completion
-	// webhooks are not delivered yet, so a webhook_url is refused rather
-	// than silently ignored.
 	if o.WebhookURL != nil && *o.WebhookURL != "" {
-		l.add("webhook_url", ReasonInvalid, "webhook_url is not supported yet (webhooks are not delivered); poll GET /v1/jobs/{id} instead")
+		checkWebhookURL(l, *o.WebhookURL)
+	}
+}
+
+// MaxWebhookURLLength bounds webhook_url, in bytes.
+const MaxWebhookURLLength = 2048
+
+// checkWebhookURL checks the shape of a webhook URL: absolute http(s),
+// with a host, of bounded length. Which targets may be called (https
+// unless allow-listed, no private addresses) is the service's policy,
+// applied by the gateway (pkg/webhook).
+func checkWebhookURL(l *errorList, raw string) {
+	if len(raw) > MaxWebhookURLLength {
+		l.add("webhook_url", ReasonOutOfRange, "webhook_url must be at most %d bytes", MaxWebhookURLLength)
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		l.add("webhook_url", ReasonInvalid, "webhook_url must be an absolute https URL (https://host/path)")
 	}
 }
 

@@ -83,6 +83,8 @@ type Common struct {
 	// OTLP/HTTP base URL (e.g. http://otel-collector:4318) traces are sent
 	// to; empty: tracing off.
 	OTLPEndpoint string
+	// Webhook configures completion webhooks (see webhook.go).
+	Webhook Webhook
 }
 
 // WorkerPool holds the Asynq server settings, used by the worker binary and
@@ -409,6 +411,7 @@ func (p *parser) common() Common {
 		CalibrationMaxPerSport: p.intRange("DFSOPT_CALIBRATION_MAX_PER_SPORT", DefaultCalibrationMaxPerSport, 1, 10000),
 		Neo4j:                  p.neo4j(),
 		OTLPEndpoint:           p.httpURL("DFSOPT_OTLP_ENDPOINT"),
+		Webhook:                p.webhook(),
 	}
 }
 

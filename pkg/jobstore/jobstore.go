@@ -108,6 +108,9 @@ type Job struct {
 	// IdempotentReplay is set on the job Submit returns for a repeated
 	// Idempotency-Key: the job existed already; never stored.
 	IdempotentReplay bool `json:"-"`
+	// Webhook is the completion webhook, when the request gave a
+	// webhook_url (see webhook.go).
+	Webhook *Webhook `json:"webhook,omitempty"`
 }
 
 // Store reads and writes job records and results.
@@ -172,7 +175,7 @@ func (s *Store) createCmds(ctx context.Context, p redis.Pipeliner, j *Job) {
 		"id", j.ID, "type", j.Type, "status", string(j.Status), "queue", j.Queue,
 		"owner", j.Owner, "request_id", j.RequestID, "flags", joinFlags(j.Flags),
 		"created_at", now.Format(timeLayout), "expires_at", j.ExpiresAt.Format(timeLayout),
-		"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_key", j.CacheKey)
+		"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_key", j.CacheKey, "webhook_url", webhookURL(j))
 	p.Expire(ctx, key, s.ttl)
 	if len(j.Request) > 0 {
 		p.Set(ctx, RequestKey(j.ID), j.Request, s.ttl)
@@ -203,7 +206,7 @@ func (s *Store) Orphans(ctx context.Context, cutoff time.Time, limit int) ([]str
 	return ids, nil
 }
 
-var failQueuedScript = redis.NewScript(`
+var failQueuedScript = redis.NewScript(outboxLua + `
 redis.call('ZREM', KEYS[2], ARGV[6])
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return '' end
@@ -211,6 +214,7 @@ if s ~= 'queued' then return s end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'error_code', ARGV[1], 'error_message', ARGV[2],
   'finished_at', ARGV[3], 'expires_at', ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+webhook_outbox()
 return 'failed'`)
 
 // FailOrphan settles a job found by Orphans whose task is not on any queue:
@@ -219,7 +223,7 @@ return 'failed'`)
 // job's status afterwards.
 func (s *Store) FailOrphan(ctx context.Context, id string, e JobError) (Status, error) {
 	now := s.now()
-	st, err := s.run(ctx, failQueuedScript, "fail orphan", id, []string{JobKey(id), SubmittingKey},
+	st, err := s.run(ctx, failQueuedScript, "fail orphan", id, []string{JobKey(id), SubmittingKey, OutboxKey},
 		e.Code, e.Message, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout), id)
 	if errors.Is(err, ErrNotFound) {
 		return "", nil // expired or deleted: already out of the set
@@ -356,7 +360,7 @@ func (s *Store) SetProgress(ctx context.Context, id string, p Progress) (Status,
 	return s.run(ctx, progressScript, "progress", id, []string{JobKey(id)}, p.Done, p.Total, p.Phase)
 }
 
-var succeedScript = redis.NewScript(`
+var succeedScript = redis.NewScript(outboxLua + `
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return '' end
 if s ~= 'running' and s ~= 'queued' then return s end
@@ -366,6 +370,7 @@ redis.call('HSET', KEYS[1], 'status', 'succeeded', 'finished_at', ARGV[2], 'expi
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
 redis.call('EXPIRE', KEYS[4], ARGV[3])
+webhook_outbox()
 return 'succeeded'`)
 
 // Succeed stores a job's result (once) and marks it succeeded. Job and
@@ -374,7 +379,7 @@ return 'succeeded'`)
 // then dropped).
 func (s *Store) Succeed(ctx context.Context, id, owner string, result []byte) (Status, error) {
 	now := s.now()
-	st, err := s.run(ctx, succeedScript, "succeed", id, []string{JobKey(id), ResultKey(id), OwnerKey(owner), RequestKey(id)},
+	st, err := s.run(ctx, succeedScript, "succeed", id, []string{JobKey(id), ResultKey(id), OwnerKey(owner), RequestKey(id), OutboxKey},
 		result, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
 	if err == nil && st == StatusSucceeded {
 		// Best effort: a result not cached is computed again next time.
@@ -385,7 +390,7 @@ func (s *Store) Succeed(ctx context.Context, id, owner string, result []byte) (S
 
 func joinFlags(flags []string) string { return strings.Join(flags, ",") }
 
-var failScript = redis.NewScript(`
+var failScript = redis.NewScript(outboxLua + `
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return '' end
 if s ~= 'running' and s ~= 'queued' then return s end
@@ -394,6 +399,7 @@ redis.call('HSET', KEYS[1], 'status', 'failed', 'error_code', ARGV[1], 'error_me
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
+webhook_outbox()
 return 'failed'`)
 
 // Fail marks a job failed with an error code, message and field details,
@@ -408,11 +414,11 @@ func (s *Store) Fail(ctx context.Context, id, owner string, e JobError) (Status,
 		}
 		details = string(b)
 	}
-	return s.run(ctx, failScript, "fail", id, []string{JobKey(id), OwnerKey(owner), RequestKey(id)},
+	return s.run(ctx, failScript, "fail", id, []string{JobKey(id), OwnerKey(owner), RequestKey(id), OutboxKey},
 		e.Code, e.Message, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout), details)
 }
 
-var cancelScript = redis.NewScript(`
+var cancelScript = redis.NewScript(outboxLua + `
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return '' end
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return '' end
@@ -422,6 +428,7 @@ if s == 'queued' or s == 'running' then
     'finished_at', ARGV[2], 'expires_at', ARGV[4])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
   redis.call('EXPIRE', KEYS[2], ARGV[3])
+  webhook_outbox()
 end
 return s`)
 
@@ -430,7 +437,7 @@ return s`)
 // or failed one gives ErrFinished; someone else's gives ErrNotFound.
 func (s *Store) Cancel(ctx context.Context, id, owner string) (Status, error) {
 	now := s.now()
-	prev, err := s.run(ctx, cancelScript, "cancel", id, []string{JobKey(id), RequestKey(id)},
+	prev, err := s.run(ctx, cancelScript, "cancel", id, []string{JobKey(id), RequestKey(id), OutboxKey},
 		owner, now.Format(timeLayout), s.ttlSeconds(), now.Add(s.ttl).Format(timeLayout))
 	if err != nil {
 		return "", err
@@ -483,6 +490,11 @@ func parseJob(m map[string]string) (*Job, error) {
 	j.Deadline = parseTime("deadline")
 	j.Chunks, _ = strconv.Atoi(m["chunks"])
 	j.FinishedAt = parseTime("finished_at")
+	w, werr := parseWebhook(m)
+	j.Webhook = w
+	if werr != nil && err == nil {
+		err = werr
+	}
 	j.Progress.Done, _ = strconv.Atoi(m["progress_done"])
 	j.Progress.Total, _ = strconv.Atoi(m["progress_total"])
 	j.Progress.Phase = m["progress_phase"]

@@ -27,18 +27,20 @@ const (
 // cache hit records the job as succeeded with a copy of the cached result;
 // otherwise, when the owner is below its limit of active jobs (0: no
 // limit), it takes a slot and records the job as queued and submitting.
-// Either way the job joins its owner's index and the index of all jobs.
+// Either way the job joins its owner's index and the index of all jobs; a
+// cache hit with a webhook also records its terminal event in the outbox.
 //
 // KEYS: 1 job, 2 request, 3 owner index, 4 submitting set, 5 all-jobs
 // index, 6 active set, 7 cache entry ("" key name: not cacheable), 8 the
-// job's result.
+// job's result, 9 the webhook outbox.
 // ARGV: 1 id, 2 now (unix ms), 3 TTL (s), 4 index cutoff (unix ms), 5 limit,
 // 6 request ("" none), 7 result key prefix, 8 now (record time layout),
-// 9.. the record's fields and values.
+// 9 webhook URL ("" none), 10 now (unix s), 11.. the record's fields and
+// values.
 var submitScript = redis.NewScript(`
 local ttl = tonumber(ARGV[3])
 local fields = {}
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 local outcome = 'created'
 local cached = false
 if KEYS[7] ~= '' then
@@ -57,6 +59,10 @@ if cached then
   fields[#fields + 1] = 'finished_at'; fields[#fields + 1] = ARGV[8]
   fields[#fields + 1] = 'cache_hit'; fields[#fields + 1] = '1'
   redis.call('SET', KEYS[8], cached, 'EX', ttl)
+  if ARGV[9] ~= '' then -- the job is final already: its webhook event
+    redis.call('ZADD', KEYS[9], ARGV[10], ARGV[1])
+    redis.call('EXPIRE', KEYS[9], ttl)
+  end
 else
   local limit = tonumber(ARGV[5])
   if limit > 0 then
@@ -100,12 +106,14 @@ func (s *Store) submit(ctx context.Context, j *Job, limit int) (Admission, error
 	j.Status, j.CreatedAt, j.ExpiresAt = StatusQueued, now, now.Add(s.ttl)
 	ts := now.Format(timeLayout)
 	cacheKey := j.CacheKey
-	keys := []string{JobKey(j.ID), RequestKey(j.ID), OwnerKey(j.Owner), SubmittingKey, AllKey, ActiveKey(j.Owner), cacheKey, ResultKey(j.ID)}
+	keys := []string{JobKey(j.ID), RequestKey(j.ID), OwnerKey(j.Owner), SubmittingKey, AllKey, ActiveKey(j.Owner), cacheKey, ResultKey(j.ID), OutboxKey}
 	args := []any{j.ID, now.UnixMilli(), s.ttlSeconds(), now.Add(-s.ttl).UnixMilli(), limit, j.Request, ResultKey(""), ts,
+		webhookURL(j), now.Unix(),
 		"id", j.ID, "type", j.Type, "status", string(StatusQueued), "queue", j.Queue,
 		"owner", j.Owner, "request_id", j.RequestID, "flags", joinFlags(j.Flags),
 		"created_at", ts, "expires_at", j.ExpiresAt.Format(timeLayout),
-		"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_key", cacheKey}
+		"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_key", cacheKey,
+		"webhook_url", webhookURL(j)}
 	out, err := submitScript.Run(ctx, s.rdb, keys, args...).Text()
 	if err != nil {
 		return 0, fmt.Errorf("submit job %s: %w", j.ID, err)

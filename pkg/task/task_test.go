@@ -106,8 +106,10 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		{`{"site":"draftkings","sport":"nba","lineups":0,"players":` + players + `}`, "lineups"},
 		{`{"site":"mars","sport":"nba","lineups":1,"players":` + players + `}`, "site"},
 		{`{"site":"draftkings","sport":"nba","lineups":1,"players":` + players + `,"slate_id":"s"}`, "slate_id"},
-		// Webhooks are not delivered yet: refused, not silently ignored.
-		{`{"site":"draftkings","sport":"nba","lineups":1,"players":` + players + `,"webhook_url":"https://example.test/hook"}`, "webhook_url"},
+		// A webhook_url must be an absolute http(s) URL (the target
+		// policy is the gateway's: pkg/webhook).
+		{`{"site":"draftkings","sport":"nba","lineups":1,"players":` + players + `,"webhook_url":"ftp://example.test/hook"}`, "webhook_url"},
+		{`{"site":"draftkings","sport":"nba","lineups":1,"players":` + players + `,"webhook_url":"/hook"}`, "webhook_url"},
 	}
 	for _, c := range cases {
 		_, err := k.Decode([]byte(c.body))
@@ -122,6 +124,36 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		if !found {
 			t.Errorf("%s: %+v does not name %s", c.body, ve.Errors, c.field)
 		}
+	}
+}
+
+// TestWebhookURLAccepted: every job kind accepts a webhook_url (webhooks
+// are delivered), and the decoded request carries it.
+func TestWebhookURLAccepted(t *testing.T) {
+	k, _ := Standard(job.Services{}).Lookup(TypeOptimize)
+	const players = `[{"id":"1","name":"A","positions":["PG"],"team":"X","salary":5000,"projection":30}]`
+	body := `{"site":"draftkings","sport":"nba","lineups":1,"players":` + players + `,"webhook_url":"https://example.test/hook?t=1"}`
+	r, err := k.Decode([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Options.WebhookURL == nil || *r.Options.WebhookURL != "https://example.test/hook?t=1" {
+		t.Fatalf("options %+v", r.Options)
+	}
+}
+
+func TestWebhookTask(t *testing.T) {
+	p := &WebhookPayload{EventID: WebhookEventID("job_1"), JobID: "job_1", Principal: "key_1", URL: "https://h/x", Body: []byte(`{"id":"job_1"}`), FirstDispatch: 1}
+	tk, err := NewWebhookTask(p, 32, 10*time.Second)
+	if err != nil || tk.Type() != TypeWebhook {
+		t.Fatalf("%v %v", tk, err)
+	}
+	got, err := DecodeWebhookPayload(tk.Payload())
+	if err != nil || got.EventID != "msg_job_1" || string(got.Body) != `{"id":"job_1"}` {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if _, err := DecodeWebhookPayload([]byte(`{"job_id":"job_1"}`)); err == nil {
+		t.Fatal("incomplete payload accepted")
 	}
 }
 

@@ -76,6 +76,12 @@ func (s *Server) EnableFanOut(f *FanOut) { s.fanOut = f }
 // mux is the handler's mux, plus the fan-out when enabled.
 func (s *Server) mux() *asynq.ServeMux {
 	m := s.h.Mux()
+	if s.webhooks != nil {
+		// Webhook tasks bypass Handler.ProcessTask: watch and count them.
+		m.Handle(task.TypeWebhook, asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			return s.h.observe(ctx, t, s.webhooks)
+		}))
+	}
 	if s.fanOut != nil {
 		s.fanOut.Register(m)
 		// Chunk tasks bypass Handler.ProcessTask: watch and count them here.

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -10,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/pkg/config"
+	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
 // Server is an Asynq server running a Handler.
@@ -17,16 +19,20 @@ type Server struct {
 	srv    *asynq.Server
 	h      *Handler
 	fanOut *FanOut // nil: contest_sim jobs always run on one worker
-	rec    *Reconciler
-	stop   context.CancelFunc
-	done   chan struct{}
+	// webhooks delivers webhook tasks and dispatches the outbox; nil: this
+	// server does neither.
+	webhooks *Webhooks
+	rec      *Reconciler
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 // NewServer returns a server consuming the critical, default and low queues
 // with the configured weights and concurrency. rdb is not closed by the
 // server.
 func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeout time.Duration, h *Handler, log *zap.Logger) *Server {
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+	s := &Server{h: h, rec: NewReconciler(h.store, asynq.NewInspectorFromRedisClient(rdb), log)}
+	s.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:       pool.Concurrency,
 		Queues:            pool.QueueWeights,
 		StrictPriority:    pool.StrictPriority,
@@ -34,28 +40,47 @@ func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeou
 		ShutdownTimeout:   shutdownTimeout,
 		Logger:            asynqLogger{log.Sugar().With(zap.String("component", "asynq"))},
 		LogLevel:          asynq.InfoLevel,
-		// Retries of transient failures: 5s, 10s, 20s, ... capped at 5m.
-		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
-			return min(5*time.Second<<min(n, 6), 5*time.Minute)
-		},
+		RetryDelayFunc:    s.retryDelay,
+		// Retries due (a webhook's first ones come seconds apart) move to
+		// their queue within a second, not Asynq's default 5 s.
+		DelayedTaskCheckInterval: time.Second,
 		HealthCheckFunc: func(err error) {
 			if err != nil {
 				log.Warn("asynq health check failed", zap.Error(err))
 			}
 		},
 	})
-	return &Server{srv: srv, h: h, rec: NewReconciler(h.store, asynq.NewInspectorFromRedisClient(rdb), log)}
+	return s
 }
 
-// Start starts processing tasks, and reconciling unfinished submissions,
-// in the background.
+// retryDelay is the delay before retry n of a task: webhook deliveries
+// follow their own schedule (Webhooks.RetryDelay); transient failures of
+// jobs wait 5s, 10s, 20s, ... capped at 5m.
+func (s *Server) retryDelay(n int, _ error, t *asynq.Task) time.Duration {
+	if s.webhooks != nil && t.Type() == task.TypeWebhook {
+		return s.webhooks.RetryDelay(n)
+	}
+	return min(5*time.Second<<min(n, 6), 5*time.Minute)
+}
+
+// EnableWebhooks makes the server deliver webhook tasks and dispatch the
+// webhook outbox with w. Call it before Start.
+func (s *Server) EnableWebhooks(w *Webhooks) { s.webhooks = w }
+
+// Start starts processing tasks, reconciling unfinished submissions and
+// (when enabled) dispatching webhook events, in the background.
 func (s *Server) Start() error {
 	if err := s.srv.Start(s.mux()); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
-	go func() { defer close(s.done); s.rec.Run(ctx) }()
+	var wg sync.WaitGroup
+	if s.webhooks != nil {
+		wg.Go(func() { s.webhooks.Run(ctx) })
+	}
+	wg.Go(func() { s.rec.Run(ctx) })
+	go func() { wg.Wait(); close(s.done) }()
 	return nil
 }
 

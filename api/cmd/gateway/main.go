@@ -42,6 +42,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/slatestore/backend"
 	"github.com/dfsopt/dfsopt/pkg/task"
 	"github.com/dfsopt/dfsopt/pkg/tracing"
+	"github.com/dfsopt/dfsopt/pkg/webhook"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
 
@@ -109,6 +110,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	defer func() { _ = client.Close() }()
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	keys := auth.NewKeyStore(rdb)
+	webhookSecrets := webhook.NewSecretStore(rdb)
 
 	tp, stopTracing, err := tracing.Setup(ctx, cfg.OTLPEndpoint, "dfsopt-gateway", version)
 	if err != nil {
@@ -128,6 +130,7 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		wlog := log.With(zap.String("component", "worker"))
 		worker = runner.NewServer(rdb, cfg.Worker, cfg.ShutdownTimeout, runner.NewHandler(reg, store, wlog).WithMetrics(jobMetrics).WithTracer(tp.Tracer("dfsopt/worker")), wlog)
 		worker.EnableFanOut(runner.NewFanOut(runner.FanOutConfigOf(cfg.Worker), client, store, reg, calibrations, wlog))
+		worker.EnableWebhooks(runner.NewWebhooks(cfg.Webhook, store, webhookSecrets, client, webhook.NewJitter(webhook.RandomSeed()), wlog))
 		if err := worker.Start(); err != nil {
 			return err
 		}
@@ -146,7 +149,8 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	if slices.Contains(cfg.CORSOrigins, "*") {
 		log.Warn("DFSOPT_CORS_ORIGINS is \"*\": any web page may call this gateway (development only)")
 	}
-	jobService := jobs.New(reg, store, client, inspector).WithSlates(services.Slates).WithFlags(cfg.FeatureFlags)
+	jobService := jobs.New(reg, store, client, inspector).WithSlates(services.Slates).WithFlags(cfg.FeatureFlags).
+		WithWebhooks(cfg.Webhook.Policy())
 	if names := cfg.FeatureFlags.Names(); len(names) > 0 {
 		log.Info("feature flags", zap.Strings("flags", names))
 	}
@@ -164,7 +168,8 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 	handler := httpapi.New(httpapi.Deps{
 		Log: log, Registry: reg, Jobs: jobService, Slates: slates,
 		Auth: auth.NewAuthenticator(adminKey, keys), Keys: keys, Users: users, Tokens: tokens,
-		Limiter: ratelimit.New(rdb),
+		WebhookSecrets: webhookSecrets,
+		Limiter:        ratelimit.New(rdb),
 		Limits: httpapi.Limits{
 			Submit: ratelimit.Limit{Rate: cfg.RateLimitSubmit.N, Period: cfg.RateLimitSubmit.Period},
 			Read:   ratelimit.Limit{Rate: cfg.RateLimitRead.N, Period: cfg.RateLimitRead.Period},

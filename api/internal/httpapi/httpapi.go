@@ -23,6 +23,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/ratelimit"
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/webhook"
 )
 
 // Checker reports whether a dependency is usable (Redis ping).
@@ -78,6 +79,9 @@ type Deps struct {
 	// Monitoring is the Asynq dashboard, served under /monitoring/ to
 	// admins only; nil: no dashboard.
 	Monitoring http.Handler
+	// WebhookSecrets keeps the principals' webhook signing secrets (GET
+	// and POST /v1/webhook-secret); nil: no such routes.
+	WebhookSecrets *webhook.SecretStore
 }
 
 // New returns the gateway's HTTP handler.
@@ -127,6 +131,7 @@ func New(d Deps) http.Handler {
 	v1.DELETE("/jobs/:id", require(auth.ScopeJobsWrite), h.cancel)
 	v1.POST("/jobs/:id/replay", require(auth.ScopeJobsWrite), h.replay)
 	registerSlates(v1, d.Slates)
+	registerWebhookSecret(v1, h)
 	admin := v1.Group("/admin", require(auth.ScopeAdmin))
 	if d.Keys != nil {
 		admin.POST("/api-keys", h.createKey)
@@ -144,12 +149,7 @@ func New(d Deps) http.Handler {
 type handlers struct{ d Deps }
 
 // jobDoc is the status document with the result URL filled in.
-func jobDoc(j *jobstore.Job) *jobstore.Job {
-	if j.Status == jobstore.StatusSucceeded {
-		j.ResultURL = "/v1/jobs/" + j.ID + "/result"
-	}
-	return j
-}
+func jobDoc(j *jobstore.Job) *jobstore.Job { return jobstore.StatusDocument(j) }
 
 func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
 	return func(c *gin.Context) {

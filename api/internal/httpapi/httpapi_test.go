@@ -32,6 +32,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/slatestore"
 	"github.com/dfsopt/dfsopt/pkg/slatestore/redisstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/webhook"
 )
 
 const admin = "admin-key-for-tests-0123"
@@ -100,6 +101,7 @@ func newFixtureWith(t testing.TB, edit func(*Deps, *fixture)) *fixture {
 		HTTPMetrics: metrics.NewHTTP(f.metrics), JobMetrics: metrics.NewJobs(f.metrics),
 		MetricsHandler: metrics.Handler(f.metrics),
 		Monitoring:     mon,
+		WebhookSecrets: webhook.NewSecretStore(r.Client),
 	}
 	if edit != nil {
 		edit(&d, f)

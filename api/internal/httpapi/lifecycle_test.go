@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -112,6 +113,9 @@ func TestListFiltersAndCursor(t *testing.T) {
 			t.Fatalf("submit: %d %s", w.Code, w.Body)
 		}
 		ids = append(ids, jobOf(t, w.Body.Bytes()).ID)
+		// Listing is newest first to the millisecond; jobs created in the
+		// same millisecond come in the order of their (random) ids.
+		time.Sleep(2 * time.Millisecond)
 	}
 	if w := f.do("DELETE", "/v1/jobs/"+ids[0], key, nil); w.Code != 200 {
 		t.Fatalf("cancel: %d %s", w.Code, w.Body)

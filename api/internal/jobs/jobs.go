@@ -17,12 +17,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/featureflag"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/requestid"
 	"github.com/dfsopt/dfsopt/pkg/task"
+	"github.com/dfsopt/dfsopt/pkg/webhook"
 )
 
 // Errors callers branch on (besides jobstore.ErrNotFound and
@@ -87,10 +89,19 @@ type Service struct {
 	maxActive int
 	slates    job.Slates
 	flags     featureflag.Set
+	webhooks  webhook.Policy
 	// marks carries the ids of enqueued jobs to RunConfirmations while
 	// batching is set.
 	marks    chan string
 	batching atomic.Bool
+}
+
+// WithWebhooks makes Submit check webhook_url against policy
+// (DFSOPT_WEBHOOK_ALLOW_PRIVATE, DFSOPT_WEBHOOK_ALLOWLIST) and returns s.
+// Without it the zero policy applies: https URLs to public addresses.
+func (s *Service) WithWebhooks(policy webhook.Policy) *Service {
+	s.webhooks = policy
+	return s
 }
 
 // WithFlags makes Submit turn on each feature flag of flags for its share
@@ -231,6 +242,10 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	if err != nil {
 		return nil, err
 	}
+	hook, err := s.webhookOf(req)
+	if err != nil {
+		return nil, err
+	}
 	// Asking for the critical queue needs its own scope (a kind whose
 	// default queue is critical does not).
 	if req.Options.Priority == task.QueueCritical {
@@ -246,7 +261,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	j := &jobstore.Job{
 		ID: NewJobID(), Type: sub.Kind.Type, Queue: sub.Kind.Queue(req, time.Now()),
 		Owner: sub.Principal.ID, RequestID: requestid.From(ctx),
-		Request: sub.Body, ReplayOf: sub.ReplayOf,
+		Request: sub.Body, ReplayOf: sub.ReplayOf, Webhook: hook,
 	}
 	j.Flags = s.flags.For(j.ID)
 	j.CacheKey = cacheKeyOf(sub, j.Flags)
@@ -309,6 +324,20 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	s.confirm(ctx, j.ID)
 	logging.From(ctx).Info("job queued", zap.String("job_id", j.ID), zap.String("type", j.Type), zap.String("queue", j.Queue))
 	return j, nil
+}
+
+// webhookOf checks a request's webhook_url against the target policy and
+// returns the job's webhook (nil: none); a refused URL is a
+// *schema.ValidationError naming webhook_url.
+func (s *Service) webhookOf(req *job.Request) (*jobstore.Webhook, error) {
+	u := req.Options.WebhookURL
+	if u == nil || *u == "" {
+		return nil, nil
+	}
+	if _, err := s.webhooks.CheckURL(*u); err != nil {
+		return nil, &schema.ValidationError{Errors: []schema.FieldError{{Field: "webhook_url", Reason: schema.ReasonInvalid, Message: err.Error()}}}
+	}
+	return &jobstore.Webhook{URL: *u, Deliveries: []jobstore.Delivery{}}, nil
 }
 
 // Replay submits again the request document of one of the principal's jobs

@@ -30,6 +30,7 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/slatestore/backend"
 	"github.com/dfsopt/dfsopt/pkg/task"
 	"github.com/dfsopt/dfsopt/pkg/tracing"
+	"github.com/dfsopt/dfsopt/pkg/webhook"
 	"github.com/dfsopt/dfsopt/worker/runner"
 )
 
@@ -81,6 +82,9 @@ func run(cfg *config.Worker, log *zap.Logger) error {
 	defer func() { _ = client.Close() }()
 	fan := runner.FanOutConfigOf(cfg.WorkerPool)
 	srv.EnableFanOut(runner.NewFanOut(fan, client, store, reg, calibrations, log))
+	srv.EnableWebhooks(runner.NewWebhooks(cfg.Webhook, store, webhook.NewSecretStore(rdb), client, webhook.NewJitter(webhook.RandomSeed()), log))
+	log.Info("webhooks", zap.Bool("allow_private", cfg.Webhook.AllowPrivate), zap.Int("allowlist_entries", len(cfg.Webhook.Allowlist)),
+		zap.Duration("retry_base", cfg.Webhook.RetryBase), zap.Duration("timeout", cfg.Webhook.Timeout))
 	log.Info("contest fan-out", zap.Int("chunk_sims", fan.ChunkSims), zap.Int64("threshold_lineup_sims", fan.Threshold))
 	if err := srv.Start(); err != nil {
 		return err
