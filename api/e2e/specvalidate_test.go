@@ -1,11 +1,17 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dfsopt/dfsopt/api"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
 )
 
 // TestSpecDocumentValid: api/openapi.yaml is a valid OpenAPI 3.1 document
@@ -126,5 +132,69 @@ func TestSpecTransportCatchesViolations(t *testing.T) {
 	}
 	if n := st.n.Load(); n != int64(len(cases)) {
 		t.Errorf("%d answers validated, want %d", n, len(cases))
+	}
+}
+
+// TestSpecExamplesConform: every example of a component schema (the
+// request and result documents carry real ones, from the real slates)
+// conforms to its schema, and every request and result schema has one.
+func TestSpecExamplesConform(t *testing.T) {
+	c, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Examples []any `yaml:"examples"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(api.OpenAPIYAML, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"OptimizeRequest", "SimulateRequest", "ContestSimRequest", "OwnershipRequest", "PortfolioRequest",
+		"CalibrateRequest", "OptimizeResult", "SimulateResult", "ContestSimResult", "OwnershipResult", "PortfolioSelection", "CalibrateResult"} {
+		if len(doc.Components.Schemas[name].Examples) == 0 {
+			t.Errorf("components.schemas.%s has no example", name)
+		}
+	}
+	n := 0
+	for name, s := range doc.Components.Schemas {
+		for i, ex := range s.Examples {
+			b, err := json.Marshal(ex)
+			if err != nil {
+				t.Fatalf("%s example %d: %v", name, i, err)
+			}
+			c.mu.Lock()
+			ok, errs := c.schemas.ValidateSchemaBytes(c.model.Components.Schemas.GetOrZero(name).Schema(), b)
+			c.mu.Unlock()
+			n++
+			if !ok {
+				for _, e := range errs {
+					for _, line := range describe(e) {
+						t.Errorf("components.schemas.%s example %d: %s", name, i, line)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d schema examples checked", n)
+
+	// The request examples are accepted by the server's own decoding
+	// (unknown fields refused) and validation.
+	for name, req := range map[string]interface{ Validate() error }{
+		"OptimizeRequest": &schema.OptimizeRequest{}, "SimulateRequest": &schema.SimulateRequest{},
+		"ContestSimRequest": &schema.ContestSimRequest{}, "OwnershipRequest": &schema.OwnershipRequest{},
+		"PortfolioRequest": &schema.PortfolioRequest{}, "CalibrateRequest": &schema.CalibrateRequest{},
+	} {
+		for i, ex := range doc.Components.Schemas[name].Examples {
+			b, _ := json.Marshal(ex)
+			if err := schema.DecodeBytes(b, req); err != nil {
+				t.Errorf("components.schemas.%s example %d does not decode: %v", name, i, err)
+			} else if err := req.Validate(); err != nil {
+				t.Errorf("components.schemas.%s example %d is refused: %v", name, i, err)
+			}
+		}
 	}
 }
