@@ -44,7 +44,7 @@ func securityEnv(t *testing.T) *env {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	e := &env{t: t, bin: buildBinaries(t), client: &http.Client{Timeout: 30 * time.Second}}
+	e := &env{t: t, bin: buildBinaries(t), client: specClient(t)}
 	e.redisURL = startRedis(t)
 	opt, err := redis.ParseURL(e.redisURL)
 	if err != nil {
@@ -421,7 +421,7 @@ func TestRateLimitTwoReplicas(t *testing.T) {
 	perReplica := map[string]*atomic.Int64{e.gwAddr: {}, addrB: {}}
 	var firstMu sync.Mutex
 	var first time.Time
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: newSpecTransport(t, &http.Transport{MaxIdleConnsPerHost: 16})}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, addr := range []string{e.gwAddr, addrB} {
