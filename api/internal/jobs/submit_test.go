@@ -74,7 +74,7 @@ type fixture struct {
 	kind        *task.Kind
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	r := redistest.New(t)
 	st := &stall{}

@@ -1,0 +1,264 @@
+package jobs
+
+import (
+	"bytes"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// errNotCanonical: the document is not JSON canonicalJSON can order (bad
+// syntax, or nested deeper than maxCanonicalDepth).
+var errNotCanonical = errors.New("not canonicalizable JSON")
+
+// maxCanonicalDepth bounds the nesting canonicalJSON follows.
+const maxCanonicalDepth = 512
+
+// canonicalJSON returns the canonical form of a JSON document for the
+// result cache: object members sorted by key (as the decoder matches
+// keys: without regard to ASCII case),
+// insignificant space removed, every string and number token kept as
+// written. Two documents with the same canonical form are the same
+// document up to member order and spacing, so they decode to the same
+// request; documents that differ only in how a string or number is spelled
+// get different forms (a cache miss, never a wrong hit). It also reports
+// whether an object member naming stored data (namesStoredData: slates,
+// calibrations, which may change) has a non-null value
+// (such requests are not cached). One pass, no reflection. doc must be
+// valid JSON (the request decoder has accepted it): literals are copied
+// without being checked. Documents with object keys the decoder could
+// read as one field (duplicates, case variants) or that it reads in ways
+// this does not reproduce (escapes, non-ASCII) are refused: not cached.
+func canonicalJSON(doc []byte) (canon []byte, stored bool, err error) {
+	c := canonicalizer{src: doc, out: make([]byte, 0, len(doc))}
+	c.skipSpace()
+	if err := c.value(0); err != nil {
+		return nil, false, err
+	}
+	c.skipSpace()
+	if c.pos != len(c.src) {
+		return nil, false, errNotCanonical
+	}
+	return c.out, c.stored, nil
+}
+
+type canonicalizer struct {
+	src    []byte
+	pos    int
+	out    []byte
+	stored bool
+}
+
+// member is one object member: its key token (in the source) and where
+// its canonical value was written in the output.
+type member struct {
+	key, fold  []byte
+	start, end int
+}
+
+func (c *canonicalizer) skipSpace() {
+	for c.pos < len(c.src) {
+		switch c.src[c.pos] {
+		case ' ', '\t', '\n', '\r':
+			c.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value appends the canonical form of the value at pos.
+func (c *canonicalizer) value(depth int) error {
+	if depth > maxCanonicalDepth || c.pos >= len(c.src) {
+		return errNotCanonical
+	}
+	switch b := c.src[c.pos]; {
+	case b == '{':
+		return c.object(depth)
+	case b == '[':
+		return c.array(depth)
+	case b == '"':
+		s, err := c.str()
+		c.out = append(c.out, s...)
+		return err
+	default:
+		return c.literal()
+	}
+}
+
+// str returns the string token at pos, quotes included, as written.
+func (c *canonicalizer) str() ([]byte, error) {
+	start := c.pos
+	c.pos++
+	for c.pos < len(c.src) {
+		switch c.src[c.pos] {
+		case '\\':
+			c.pos += 2
+		case '"':
+			c.pos++
+			return c.src[start:c.pos], nil
+		default:
+			if c.src[c.pos] < 0x20 {
+				return nil, errNotCanonical
+			}
+			c.pos++
+		}
+	}
+	return nil, errNotCanonical
+}
+
+// literal appends a number, true, false or null token as written.
+func (c *canonicalizer) literal() error {
+	start := c.pos
+	for c.pos < len(c.src) {
+		b := c.src[c.pos]
+		if (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || b == '-' || b == '+' || b == '.' || b == 'E' {
+			c.pos++
+			continue
+		}
+		break
+	}
+	if c.pos == start {
+		return errNotCanonical
+	}
+	c.out = append(c.out, c.src[start:c.pos]...)
+	return nil
+}
+
+func (c *canonicalizer) array(depth int) error {
+	c.pos++ // [
+	c.out = append(c.out, '[')
+	c.skipSpace()
+	if c.pos < len(c.src) && c.src[c.pos] == ']' {
+		c.pos++
+		c.out = append(c.out, ']')
+		return nil
+	}
+	for {
+		c.skipSpace()
+		if err := c.value(depth + 1); err != nil {
+			return err
+		}
+		c.skipSpace()
+		if c.pos >= len(c.src) {
+			return errNotCanonical
+		}
+		switch c.src[c.pos] {
+		case ',':
+			c.pos++
+			c.out = append(c.out, ',')
+		case ']':
+			c.pos++
+			c.out = append(c.out, ']')
+			return nil
+		default:
+			return errNotCanonical
+		}
+	}
+}
+
+func (c *canonicalizer) object(depth int) error {
+	c.pos++ // {
+	c.skipSpace()
+	if c.pos < len(c.src) && c.src[c.pos] == '}' {
+		c.pos++
+		c.out = append(c.out, '{', '}')
+		return nil
+	}
+	// The members' canonical values are written to the output first, then
+	// moved into key order.
+	base := len(c.out)
+	var members []member
+	for {
+		c.skipSpace()
+		if c.pos >= len(c.src) || c.src[c.pos] != '"' {
+			return errNotCanonical
+		}
+		key, err := c.str()
+		if err != nil {
+			return err
+		}
+		fold, ok := foldKey(key)
+		if !ok {
+			return errNotCanonical
+		}
+		c.skipSpace()
+		if c.pos >= len(c.src) || c.src[c.pos] != ':' {
+			return errNotCanonical
+		}
+		c.pos++
+		c.skipSpace()
+		vstart := len(c.out)
+		if err := c.value(depth + 1); err != nil {
+			return err
+		}
+		if namesStoredData(key) && !bytes.Equal(c.out[vstart:], []byte("null")) {
+			c.stored = true
+		}
+		members = append(members, member{key: key, fold: fold, start: vstart, end: len(c.out)})
+		c.skipSpace()
+		if c.pos >= len(c.src) {
+			return errNotCanonical
+		}
+		if c.src[c.pos] == '}' {
+			c.pos++
+			break
+		}
+		if c.src[c.pos] != ',' {
+			return errNotCanonical
+		}
+		c.pos++
+	}
+	// Sorted by the name the decoder matches; two members it would take
+	// for one field (duplicates, or names equal but for case) make the
+	// document uncacheable: which one wins is the decoder's business.
+	slices.SortStableFunc(members, func(a, b member) int { return bytes.Compare(a.fold, b.fold) })
+	for i := 1; i < len(members); i++ {
+		if bytes.Equal(members[i].fold, members[i-1].fold) {
+			return errNotCanonical
+		}
+	}
+	// The values live in c.out[base:]; copy them out before rewriting it.
+	vals := bytes.Clone(c.out[base:])
+	c.out = append(c.out[:base], '{')
+	for i, m := range members {
+		if i > 0 {
+			c.out = append(c.out, ',')
+		}
+		c.out = append(c.out, m.key...)
+		c.out = append(c.out, ':')
+		c.out = append(c.out, vals[m.start-base:m.end-base]...)
+	}
+	c.out = append(c.out, '}')
+	return nil
+}
+
+// foldKey returns a key token as the decoder matches it, ASCII letters
+// lowered; false for keys with escapes or non-ASCII bytes, whose matching
+// this does not reproduce (such documents are not cached).
+func foldKey(key []byte) ([]byte, bool) {
+	upper := false
+	for _, b := range key {
+		if b == '\\' || b >= 0x80 {
+			return nil, false
+		}
+		upper = upper || (b >= 'A' && b <= 'Z')
+	}
+	if !upper {
+		return key, true
+	}
+	return bytes.ToLower(key), true
+}
+
+// namesStoredData reports whether an object key token (without escapes)
+// names a stored-data field as the request decoder reads it: without
+// regard to case.
+func namesStoredData(key []byte) bool {
+	name := string(key[1 : len(key)-1])
+	for _, f := range []string{"slate_id", "slate_ids", "source", "calibration_id"} {
+		if strings.EqualFold(name, f) {
+			return true
+		}
+	}
+	return false
+}
