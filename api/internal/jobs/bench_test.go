@@ -16,7 +16,9 @@ import (
 // BenchmarkSubmit runs Service.Submit (decode, validate, cache key, the
 // one-script record, the enqueue, batched confirmations) from parallel
 // goroutines; BenchmarkBareEnqueue asynq Client.Enqueue of a task of the
-// same shape. Compare their ns/op (make bench-submit runs both).
+// same shape. Compare their ns/op in one run:
+//
+//	go test -run '^$' -bench 'Submit$|BareEnqueue' -count 5 ./api/internal/jobs
 
 // benchBody is the load test's request (api/e2e/testdata).
 func benchBody(b *testing.B) []byte {
