@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,10 +34,10 @@ func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeou
 		ShutdownTimeout:   shutdownTimeout,
 		Logger:            asynqLogger{log.Sugar().With(zap.String("component", "asynq"))},
 		LogLevel:          asynq.InfoLevel,
-		// Retries of transient failures: 5s, 10s, 20s, ... capped at 5m.
-		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
-			return min(5*time.Second<<min(n, 6), 5*time.Minute)
-		},
+		RetryDelayFunc:    retryDelay,
+		// Retries (and lease-expired tasks, see retryDelay) become pending
+		// within a second of being due, rather than the default 5 s.
+		DelayedTaskCheckInterval: time.Second,
 		HealthCheckFunc: func(err error) {
 			if err != nil {
 				log.Warn("asynq health check failed", zap.Error(err))
@@ -44,6 +45,18 @@ func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeou
 		},
 	})
 	return &Server{srv: srv, h: h, rec: NewReconciler(h.store, asynq.NewInspectorFromRedisClient(rdb), log)}
+}
+
+// retryDelay is how long a task waits before it runs again. Transient
+// failures back off: 5s, 10s, 20s, ... capped at 5m. A task whose worker
+// died (asynq.ErrLeaseExpired, from Asynq's recoverer) runs again at once:
+// the recoverer only takes tasks whose lease expired 30 s ago, so the dead
+// worker's run is long over, and there is nothing to back off from.
+func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return 0
+	}
+	return min(5*time.Second<<min(n, 6), 5*time.Minute)
 }
 
 // Start starts processing tasks, and reconciling unfinished submissions,

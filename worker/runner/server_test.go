@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -92,5 +94,27 @@ func TestServerOnRedis(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if _, err := store.Result(ctx, "long"); err == nil {
 		t.Fatal("canceled job has a result")
+	}
+}
+
+// TestRetryDelay: transient failures back off up to 5 minutes; a task
+// recovered from a dead worker (lease expired) is not delayed further.
+func TestRetryDelay(t *testing.T) {
+	tk := asynq.NewTask("fake", nil)
+	for _, c := range []struct {
+		n    int
+		err  error
+		want time.Duration
+	}{
+		{0, errors.New("redis down"), 5 * time.Second},
+		{1, errors.New("redis down"), 10 * time.Second},
+		{3, errors.New("redis down"), 40 * time.Second},
+		{10, errors.New("redis down"), 5 * time.Minute},
+		{0, asynq.ErrLeaseExpired, 0},
+		{2, fmt.Errorf("recovered: %w", asynq.ErrLeaseExpired), 0},
+	} {
+		if got := retryDelay(c.n, c.err, tk); got != c.want {
+			t.Errorf("retryDelay(%d, %v) = %v, want %v", c.n, c.err, got, c.want)
+		}
 	}
 }
