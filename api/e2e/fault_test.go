@@ -90,8 +90,10 @@ func faultRedisBin(t *testing.T) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("CI=true but redis-server is not installed: the fault tests need a real Redis (apt-get install redis-server)")
 		}
-		t.Skip("!!! WARNING: redis-server not found: the fault tests (worker kill, Redis restart, drain, cancel) are SKIPPED " +
-			"(apt-get install redis-server; under CI=true they fail)")
+		msg := "WARNING: redis-server not found: the fault tests (worker kill, Redis restart, gateway drain, cancel, worker SIGTERM) " +
+			"are SKIPPED (apt-get install redis-server; under CI=true they fail)"
+		fmt.Fprintln(os.Stderr, "\n"+strings.Repeat("!", 80)+"\n"+msg+"\n"+strings.Repeat("!", 80))
+		t.Skip(msg)
 	}
 	return bin
 }
