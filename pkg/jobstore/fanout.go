@@ -63,24 +63,32 @@ func (s *Store) HasPartial(ctx context.Context, id string, chunk int) (bool, err
 	return n > 0, nil
 }
 
+var putPartialScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2])
+return 1`)
+
 // PutPartial stores a chunk's partial result once (a redelivered chunk's
-// second copy is dropped).
+// second copy is dropped), and only while the job runs: a chunk finishing
+// after its job was canceled or failed leaves nothing behind.
 func (s *Store) PutPartial(ctx context.Context, id string, chunk int, b []byte) error {
-	if err := s.rdb.SetNX(ctx, PartialKey(id, chunk), b, s.ttl).Err(); err != nil {
+	if err := putPartialScript.Run(ctx, s.rdb, []string{JobKey(id), PartialKey(id, chunk)}, b, s.ttlSeconds()).Err(); err != nil {
 		return fmt.Errorf("store partial %d of job %s: %w", chunk, id, err)
 	}
 	return nil
 }
 
 var chunkDoneScript = redis.NewScript(`
+if redis.call('HGET', KEYS[2], 'status') ~= 'running' then return 0 end
 redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return redis.call('SCARD', KEYS[1])`)
 
 // ChunkDone records that a chunk's partial is stored and returns how many
-// distinct chunks are done.
+// distinct chunks are done (0, recording nothing, when the job is no longer
+// running).
 func (s *Store) ChunkDone(ctx context.Context, id string, chunk int) (int, error) {
-	n, err := chunkDoneScript.Run(ctx, s.rdb, []string{chunksDoneKey(id)}, chunk, s.ttlSeconds()).Int()
+	n, err := chunkDoneScript.Run(ctx, s.rdb, []string{chunksDoneKey(id), JobKey(id)}, chunk, s.ttlSeconds()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("count chunks of job %s: %w", id, err)
 	}

@@ -363,7 +363,9 @@ func (s *Store) SetProgress(ctx context.Context, id string, p Progress) (Status,
 var succeedScript = redis.NewScript(outboxLua + `
 local s = redis.call('HGET', KEYS[1], 'status')
 if not s then return '' end
+if s == 'succeeded' then redis.call('HINCRBY', KEYS[1], 'completions_refused', 1) end
 if s ~= 'running' and s ~= 'queued' then return s end
+redis.call('HINCRBY', KEYS[1], 'completions', 1)
 redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('HSET', KEYS[1], 'status', 'succeeded', 'finished_at', ARGV[2], 'expires_at', ARGV[4])

@@ -255,6 +255,7 @@ func (f *FanOut) runChunk(ctx context.Context, t *asynq.Task) error {
 	case err != nil:
 		return err
 	case j.Status.Final():
+		f.free(ctx, j, cp.Chunks, log)
 		return nil
 	case j.Deadline == nil:
 		return fail(jobstore.JobError{Code: CodeInternal, Message: "fanned-out job has no deadline"})
@@ -305,6 +306,7 @@ func (f *FanOut) runChunk(ctx context.Context, t *asynq.Task) error {
 		stop()
 		if err != nil {
 			if j, gerr := f.store.Get(ctx, cp.JobID); gerr == nil && j.Status == jobstore.StatusCanceled {
+				f.free(ctx, j, cp.Chunks, log)
 				return nil
 			}
 			return f.computeFailed(ctx, *j.Deadline, kind.Timeout(req), err, fail)
@@ -368,6 +370,18 @@ func (f *FanOut) merge(ctx context.Context, cp *task.ChunkPayload, prep *contest
 	return nil
 }
 
+// free deletes the fan-out keys (request, partials, done set) of a job that
+// ended without a merge (canceled or failed): nothing of its partial work
+// stays in Redis. A succeeded job's keys went with its merge.
+func (f *FanOut) free(ctx context.Context, j *jobstore.Job, chunks int, log *zap.Logger) {
+	if j.Status == jobstore.StatusSucceeded {
+		return
+	}
+	if err := f.store.DeleteFanOut(context.WithoutCancel(ctx), j.ID, chunks); err != nil {
+		log.Warn("fan-out keys of an ended job not deleted (they expire with the TTL)", zap.Error(err))
+	}
+}
+
 // computeFailed maps a chunk's compute error like the handler does.
 func (f *FanOut) computeFailed(ctx context.Context, deadline time.Time, limit time.Duration, err error, fail func(jobstore.JobError) error) error {
 	switch {
@@ -379,12 +393,17 @@ func (f *FanOut) computeFailed(ctx context.Context, deadline time.Time, limit ti
 	return fail(failure(err))
 }
 
+// chunkCancelPoll is how often a running chunk reads its job's cancel
+// flag (as often as the handler's watcher: a cancel stops the compute well
+// within a second).
+const chunkCancelPoll = 250 * time.Millisecond
+
 // watchCancel cancels a chunk's compute when its job is canceled; the
 // returned function stops watching.
 func (f *FanOut) watchCancel(ctx context.Context, id string, cancel context.CancelFunc) func() {
 	done := make(chan struct{})
 	go func() {
-		t := time.NewTicker(time.Second)
+		t := time.NewTicker(chunkCancelPoll)
 		defer t.Stop()
 		for {
 			select {

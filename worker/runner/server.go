@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -41,8 +42,9 @@ func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeou
 		Logger:            asynqLogger{log.Sugar().With(zap.String("component", "asynq"))},
 		LogLevel:          asynq.InfoLevel,
 		RetryDelayFunc:    s.retryDelay,
-		// Retries due (a webhook's first ones come seconds apart) move to
-		// their queue within a second, not Asynq's default 5 s.
+		// Retries due (a webhook's first ones come seconds apart; lease-
+		// expired tasks, see retryDelay) move to their queue within a
+		// second, not Asynq's default 5 s.
 		DelayedTaskCheckInterval: time.Second,
 		HealthCheckFunc: func(err error) {
 			if err != nil {
@@ -53,10 +55,17 @@ func NewServer(rdb redis.UniversalClient, pool config.WorkerPool, shutdownTimeou
 	return s
 }
 
-// retryDelay is the delay before retry n of a task: webhook deliveries
-// follow their own schedule (Webhooks.RetryDelay); transient failures of
-// jobs wait 5s, 10s, 20s, ... capped at 5m.
-func (s *Server) retryDelay(n int, _ error, t *asynq.Task) time.Duration {
+// retryDelay is how long a task waits before it runs again. A task whose
+// worker died (asynq.ErrLeaseExpired, from Asynq's recoverer) runs again
+// at once: the recoverer only takes tasks whose lease expired 30 s ago, so
+// the dead worker's run is long over, and there is nothing to back off
+// from. Webhook deliveries follow their own schedule
+// (Webhooks.RetryDelay); transient failures of jobs back off 5s, 10s,
+// 20s, ... capped at 5m.
+func (s *Server) retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return 0
+	}
 	if s.webhooks != nil && t.Type() == task.TypeWebhook {
 		return s.webhooks.RetryDelay(n)
 	}

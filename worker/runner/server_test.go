@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -160,6 +161,28 @@ func TestStrictPriority(t *testing.T) {
 		order = append(order, j.Queue)
 		if i > 0 && rank[j.Queue] < rank[jobs[i-1].Queue] {
 			t.Fatalf("start order %v: not strict", order)
+		}
+	}
+}
+
+// TestRetryDelay: transient failures back off up to 5 minutes; a task
+// recovered from a dead worker (lease expired) is not delayed further.
+func TestRetryDelay(t *testing.T) {
+	tk := asynq.NewTask("fake", nil)
+	for _, c := range []struct {
+		n    int
+		err  error
+		want time.Duration
+	}{
+		{0, errors.New("redis down"), 5 * time.Second},
+		{1, errors.New("redis down"), 10 * time.Second},
+		{3, errors.New("redis down"), 40 * time.Second},
+		{10, errors.New("redis down"), 5 * time.Minute},
+		{0, asynq.ErrLeaseExpired, 0},
+		{2, fmt.Errorf("recovered: %w", asynq.ErrLeaseExpired), 0},
+	} {
+		if got := (&Server{}).retryDelay(c.n, c.err, tk); got != c.want {
+			t.Errorf("retryDelay(%d, %v) = %v, want %v", c.n, c.err, got, c.want)
 		}
 	}
 }

@@ -202,7 +202,8 @@ func run(cfg *config.Gateway, log *zap.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		// Draining: keep-alive connections are closed after each answer.
+		Handler:           httpapi.CloseWhileDraining(handler, draining.Load),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -73,11 +73,9 @@ type Enqueuer interface {
 	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
-// Canceler removes queued tasks and interrupts running ones
-// (*asynq.Inspector).
+// Canceler removes queued tasks (*asynq.Inspector).
 type Canceler interface {
 	DeleteTask(queue, id string) error
-	CancelProcessing(id string) error
 }
 
 // Service is the job service.
@@ -493,23 +491,31 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*job
 		for _, tid := range ids {
 			s.stopTask(log, j.Queue, tid)
 		}
+		if j.Chunks > 0 {
+			// The partials of the chunks done so far (a chunk finishing now
+			// stores nothing: the job is no longer running).
+			if err := s.store.DeleteFanOut(context.WithoutCancel(ctx), id, j.Chunks); err != nil {
+				log.Warn("cannot delete the fan-out keys of a canceled job; they expire with the TTL", zap.Error(err))
+			}
+		}
 		log.Info("job canceled", zap.String("was", string(prev)), zap.Int("chunks", j.Chunks))
 	}
 	return j, nil
 }
 
-// stopTask deletes a job's task (or one of its chunks) from its queue, or,
-// when it is running, signals its handler (best effort: the worker also
-// polls the job's cancel flag).
+// stopTask deletes a job's task (or one of its chunks) from its queue. A
+// running task is left to the worker, which reads the job's cancel flag
+// every 250 ms, stops the compute and ends the task as done. Asynq's
+// CancelProcessing is not used: it cancels the handler's context, and Asynq
+// then puts the task in retry whatever the handler returns, so the
+// canceled job would be run again.
 func (s *Service) stopTask(log *zap.Logger, queue, id string) {
 	err := s.cancel.DeleteTask(queue, id)
 	switch {
 	case err == nil, errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
-		return
-	}
-	// Active tasks cannot be deleted: interrupt them.
-	if err := s.cancel.CancelProcessing(id); err != nil {
-		log.Warn("cannot signal the worker; it will notice the cancel flag", zap.String("task_id", id), zap.Error(err))
+	default:
+		// Active tasks cannot be deleted: the worker stops them.
+		log.Debug("task not deleted (running?); the worker will notice the cancel flag", zap.String("task_id", id), zap.Error(err))
 	}
 }
 
