@@ -1,0 +1,86 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/dfsopt/dfsopt/pkg/jobstore"
+	"github.com/dfsopt/dfsopt/pkg/redistest"
+	"github.com/dfsopt/dfsopt/pkg/task"
+)
+
+// TestAbandonedTasks: a job whose task Asynq archived while the job was
+// running (its workers died too often) is failed with code internal; a
+// job already final, a chunk of a finished job and a webhook task are left
+// alone; a second pass changes nothing.
+func TestAbandonedTasks(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	store := jobstore.New(r.Client, time.Hour)
+	client := asynq.NewClientFromRedisClient(r.Client)
+	defer client.Close()
+	insp := asynq.NewInspectorFromRedisClient(r.Client)
+	rec := NewReconciler(store, insp, zap.NewNop())
+
+	archived := func(typ, taskID, queue, jobID string) {
+		t.Helper()
+		payload := []byte(`{"job_id":"` + jobID + `","principal":"alice","request":{}}`)
+		if _, err := client.EnqueueContext(ctx, asynq.NewTask(typ, payload, asynq.TaskID(taskID), asynq.Queue(queue))); err != nil {
+			t.Fatal(err)
+		}
+		if err := insp.ArchiveTask(queue, taskID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	job := func(id string, status jobstore.Status) {
+		t.Helper()
+		if err := store.Create(ctx, &jobstore.Job{ID: id, Type: task.TypeOptimize, Queue: "default", Owner: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+		if status == jobstore.StatusQueued {
+			return
+		}
+		if _, _, err := store.Start(ctx, id, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if status == jobstore.StatusSucceeded {
+			if _, err := store.Succeed(ctx, id, "alice", []byte(`{}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	job("job_running", jobstore.StatusRunning)
+	job("job_queued", jobstore.StatusQueued)
+	job("job_done", jobstore.StatusSucceeded)
+	job("job_fan", jobstore.StatusRunning)
+	archived(task.TypeOptimize, "job_running", "default", "job_running")
+	archived(task.TypeOptimize, "job_queued", "low", "job_queued")
+	archived(task.TypeOptimize, "job_done", "default", "job_done")
+	archived(task.TypeContestSimChunk, task.ChunkTaskID("job_fan", 2), "critical", "job_fan")
+	archived(task.TypeWebhook, "webhook:job_done", "default", "job_done")
+
+	failed, err := rec.Abandoned(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 3 {
+		t.Fatalf("failed %v, want job_running, job_queued and job_fan", failed)
+	}
+	for _, id := range []string{"job_running", "job_queued", "job_fan"} {
+		j, _ := store.Get(ctx, id)
+		if j.Status != jobstore.StatusFailed || j.Error == nil || j.Error.Code != CodeInternal || !strings.Contains(j.Error.Message, "given up") {
+			t.Errorf("%s: %+v %+v", id, j, j.Error)
+		}
+	}
+	if j, _ := store.Get(ctx, "job_done"); j.Status != jobstore.StatusSucceeded {
+		t.Errorf("a finished job was changed: %s", j.Status)
+	}
+	if again, err := rec.Abandoned(ctx); err != nil || len(again) != 0 {
+		t.Fatalf("second pass: %v %v", again, err)
+	}
+}
