@@ -123,7 +123,12 @@ func (h *handlers) listUsers(c *gin.Context) {
 		abort(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"users": us})
+	c.JSON(http.StatusOK, userList{Users: us})
+}
+
+// userList is the answer of GET /v1/admin/users (UserList in the spec).
+type userList struct {
+	Users []auth.User `json:"users"`
 }
 
 func (h *handlers) deleteUser(c *gin.Context) {

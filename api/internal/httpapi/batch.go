@@ -67,7 +67,12 @@ func (h *handlers) batch(c *gin.Context) {
 	for i, it := range req.Jobs {
 		results[i] = h.batchItem(c, p, i, it)
 	}
-	c.JSON(http.StatusMultiStatus, gin.H{"results": results})
+	c.JSON(http.StatusMultiStatus, batchResponse{Results: results})
+}
+
+// batchResponse is the 207 answer of POST /v1/batch (BatchResponse).
+type batchResponse struct {
+	Results []BatchResult `json:"results"`
 }
 
 // limitItems counts n more submissions of p against the submit rate.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/trace"
@@ -299,11 +300,14 @@ func (h *handlers) list(c *gin.Context) {
 	for _, j := range js {
 		jobDoc(j)
 	}
-	body := gin.H{"jobs": js}
-	if page.NextCursor != "" {
-		body["next_cursor"] = page.NextCursor
-	}
-	c.JSON(http.StatusOK, body)
+	c.JSON(http.StatusOK, jobList{Jobs: js, NextCursor: page.NextCursor})
+}
+
+// jobList is the answer of GET /v1/jobs (JobList in the spec).
+type jobList struct {
+	Jobs []*jobstore.Job `json:"jobs"`
+	// NextCursor continues the listing; empty on the last page.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 func (h *handlers) result(c *gin.Context) {
@@ -370,7 +374,23 @@ func (h *handlers) createKey(c *gin.Context) {
 		abort(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"id": k.ID, "key": key, "name": k.Name, "owner": k.Owner, "scopes": k.Scopes, "created_at": k.CreatedAt})
+	c.JSON(http.StatusCreated, createdKey{ID: k.ID, Key: key, Name: k.Name, Owner: k.Owner, Scopes: k.Scopes, CreatedAt: k.CreatedAt})
+}
+
+// createdKey is the answer of POST /v1/admin/api-keys (CreatedAPIKey in
+// the spec): the issued key's record and the key itself, shown once.
+type createdKey struct {
+	ID        string    `json:"id"`
+	Key       string    `json:"key"`
+	Name      string    `json:"name"`
+	Owner     string    `json:"owner,omitempty"`
+	Scopes    []string  `json:"scopes"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// apiKeyList is the answer of GET /v1/admin/api-keys (APIKeyList).
+type apiKeyList struct {
+	APIKeys []auth.APIKey `json:"api_keys"`
 }
 
 func (h *handlers) listKeys(c *gin.Context) {
@@ -379,7 +399,7 @@ func (h *handlers) listKeys(c *gin.Context) {
 		abort(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"api_keys": ks})
+	c.JSON(http.StatusOK, apiKeyList{APIKeys: ks})
 }
 
 func (h *handlers) revokeKey(c *gin.Context) {

@@ -70,10 +70,11 @@ func routeOf(c *gin.Context) string {
 // registerOps adds the probes, /metrics and the Asynq dashboard.
 func registerOps(r *gin.Engine, d Deps) {
 	started := time.Now()
-	r.GET("/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	build := buildInfoOf()
+	r.GET("/live", func(c *gin.Context) { c.JSON(http.StatusOK, liveBody{Status: "ok"}) })
 	r.GET("/health", func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version, "build": buildInfo(),
-			"uptime_seconds": int(time.Since(started).Seconds())})
+		c.JSON(http.StatusOK, healthBody{Status: "ok", Version: d.Version, Build: build,
+			UptimeSeconds: int(time.Since(started).Seconds())})
 	})
 	r.GET("/ready", func(c *gin.Context) { ready(c, d) })
 	if d.MetricsHandler != nil {
@@ -107,7 +108,7 @@ func ready(c *gin.Context, d Deps) {
 	}
 	rep := health.Run(c.Request.Context(), checks, readyTimeout)
 	if rep.OK() {
-		c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": rep.Checks})
+		c.JSON(http.StatusOK, readyBody{Status: "ready", Checks: rep.Checks})
 		return
 	}
 	log := logging.From(c.Request.Context())
@@ -118,18 +119,53 @@ func ready(c *gin.Context, d Deps) {
 	}
 	info := ErrorInfo{Code: CodeUnavailable, Message: strings.Join(rep.Failing, ", ") + " not ready",
 		Details: details, RequestID: requestid.From(c.Request.Context())}
-	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"error": info, "checks": rep.Checks})
+	c.AbortWithStatusJSON(http.StatusServiceUnavailable, notReadyBody{Error: info, Checks: rep.Checks})
 }
+
+// The probes' answers (the /live, /health and /ready schemas of the spec).
+type (
+	liveBody struct {
+		Status string `json:"status"`
+	}
+	healthBody struct {
+		Status  string    `json:"status"`
+		Version string    `json:"version"`
+		Build   buildInfo `json:"build"`
+		// UptimeSeconds is the time since the routes were registered.
+		UptimeSeconds int `json:"uptime_seconds"`
+	}
+	readyBody struct {
+		Status string                   `json:"status"`
+		Checks map[string]health.Result `json:"checks"`
+	}
+	// notReadyBody is the 503 of /ready: the error body's error beside
+	// every check.
+	notReadyBody struct {
+		Error  ErrorInfo                `json:"error"`
+		Checks map[string]health.Result `json:"checks"`
+	}
+)
 
 // buildInfo is the Go version and the VCS revision the binary was built
 // from, when recorded.
-func buildInfo() gin.H {
-	b := gin.H{"go": runtime.Version()}
+type buildInfo struct {
+	Go       string `json:"go"`
+	Revision string `json:"revision,omitempty"`
+	Time     string `json:"time,omitempty"`
+	Modified string `json:"modified,omitempty"`
+}
+
+func buildInfoOf() buildInfo {
+	b := buildInfo{Go: runtime.Version()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			switch s.Key {
-			case "vcs.revision", "vcs.time", "vcs.modified":
-				b[strings.TrimPrefix(s.Key, "vcs.")] = s.Value
+			case "vcs.revision":
+				b.Revision = s.Value
+			case "vcs.time":
+				b.Time = s.Value
+			case "vcs.modified":
+				b.Modified = s.Value
 			}
 		}
 	}

@@ -122,7 +122,15 @@ func (h slateHandlers) list(c *gin.Context) {
 		abortSlate(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"slates": sums})
+	if sums == nil {
+		sums = []slatestore.Summary{} // a store may answer nil for none: the spec says an array
+	}
+	c.JSON(http.StatusOK, slateList{Slates: sums})
+}
+
+// slateList is the answer of GET /v1/slates (SlateList in the spec).
+type slateList struct {
+	Slates []slatestore.Summary `json:"slates"`
 }
 
 // importOutcomes loads a stored slate's outcomes from the multipart file

@@ -278,3 +278,28 @@ func TestSlatesNeo4jDown(t *testing.T) {
 		}
 	}
 }
+
+// nilListStore answers no slates as a nil slice, as the Neo4j store does.
+type nilListStore struct{ slatestore.Store }
+
+func (nilListStore) List(context.Context, slatestore.ListOptions) ([]slatestore.Summary, error) {
+	return nil, nil
+}
+
+// TestSlatesListEmptyIsArray: no slates is "slates": [] (SlateList says
+// array), whatever slice the store answers.
+func TestSlatesListEmptyIsArray(t *testing.T) {
+	f := newSlateFixture(t)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(requestContext(zap.NewNop()), recovery())
+	registerSlates(r.Group("/v1", authenticate(Deps{Auth: auth.NewAuthenticator(admin, auth.NewKeyStore(f.srv.Client))})), nilListStore{f.st})
+	f.h = r
+	w := f.get("/v1/slates", admin)
+	if w.Code != http.StatusOK {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if got := w.Body.String(); got != `{"slates":[]}` {
+		t.Fatalf("body %s, want {\"slates\":[]}", got)
+	}
+}
