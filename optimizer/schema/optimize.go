@@ -25,12 +25,21 @@ const (
 	PriorityLow      = "low"
 )
 
+// Result cache choices of a request ("cache"): use it (the default), or
+// bypass it (compute, and do not file the result for later requests).
+const (
+	CacheUse    = "use"
+	CacheBypass = "bypass"
+)
+
 // JobOptions are the fields every request document carries for the job
-// system: queue priority, timeout and completion webhook.
+// system: queue priority, timeout, completion webhook and result cache use.
 type JobOptions struct {
 	Priority       string  `json:"priority,omitempty"`
 	TimeoutSeconds int     `json:"timeout_seconds,omitempty"`
 	WebhookURL     *string `json:"webhook_url,omitempty"`
+	// Cache is CacheUse (or empty) or CacheBypass.
+	Cache string `json:"cache,omitempty"`
 	// Urgent and LocksAt are set by the kinds that have them (contest-sim:
 	// time_sensitive, contest.lock_time), never decoded here; with no
 	// priority they route a job to the critical queue.
@@ -50,6 +59,11 @@ func (o *JobOptions) validate(l *errorList) {
 	}
 	if o.WebhookURL != nil && *o.WebhookURL != "" {
 		checkWebhookURL(l, *o.WebhookURL)
+	}
+	switch o.Cache {
+	case "", CacheUse, CacheBypass:
+	default:
+		l.add("cache", ReasonInvalid, "cache must be use or bypass, not %q", o.Cache)
 	}
 }
 

@@ -2,11 +2,13 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"go.uber.org/zap"
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/task"
@@ -16,7 +18,7 @@ import (
 // TestResultCache: an identical request (same seed) after the first has
 // succeeded gets a job that has already succeeded with the same result,
 // marked cache_hit, with no task; a new seed, Cache-Control: no-cache,
-// another principal or a replay compute.
+// another principal, a replay or "cache": "bypass" compute.
 func TestResultCache(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -71,6 +73,31 @@ func TestResultCache(t *testing.T) {
 	}
 	if r, err := svc.Replay(ctx, alice, first.ID, ""); err != nil || r.CacheHit {
 		t.Fatalf("replay: %+v %v", r, err)
+	}
+
+	// "cache": "bypass" in the request: computed, and not filed for later
+	// (an identical bypassing request computes again).
+	bypass := example(t, "optimize-dk-nba-2025-01-12.json", map[string]any{"lineups": 3, "seed": 9, "randomness": 0.2, "cache": "bypass"})
+	b1, err := svc.Submit(ctx, Submission{Kind: kind, Body: bypass, Principal: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b1.CacheHit || b1.CacheKey != "" {
+		t.Fatalf("bypass: cache_key %q, hit %v", b1.CacheKey, b1.CacheHit)
+	}
+	f.runQueued(t, h)
+	b2, err := svc.Submit(ctx, Submission{Kind: kind, Body: bypass, Principal: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b2.CacheHit {
+		t.Fatal("a second bypassing request was served from the cache")
+	}
+	_, err = svc.Submit(ctx, Submission{Kind: kind, Principal: alice,
+		Body: example(t, "optimize-dk-nba-2025-01-12.json", map[string]any{"cache": "sometimes"})})
+	var ve *schema.ValidationError
+	if !errors.As(err, &ve) || ve.Errors[0].Field != "cache" {
+		t.Fatalf("cache: sometimes: %v", err)
 	}
 }
 

@@ -262,6 +262,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 		Request: sub.Body, ReplayOf: sub.ReplayOf, Webhook: hook,
 	}
 	j.Flags = s.flags.For(j.ID)
+	if req.Options.Cache == schema.CacheBypass {
+		sub.NoCache = true // as Cache-Control: no-cache
+	}
 	j.CacheKey = cacheKeyOf(sub, j.Flags)
 	t, err := sub.Kind.NewTask(&task.Payload{
 		JobID: j.ID, Request: sub.Body, Principal: j.Owner, RequestID: j.RequestID, Traceparent: sub.Traceparent,
