@@ -685,10 +685,9 @@ func buildBinaries(t *testing.T) string {
 	return dir
 }
 
-// startRedis starts redis-server on a free port, or an in-process
-// miniredis with a loud warning when there is no redis-server.
-func startRedis(t *testing.T) string {
-	t.Helper()
+// redisServerBin returns the redis-server to run: DFSOPT_E2E_REDIS_SERVER
+// ("none": as if not installed), else the one on PATH; "" when none.
+func redisServerBin() string {
 	bin := os.Getenv("DFSOPT_E2E_REDIS_SERVER")
 	switch bin {
 	case "":
@@ -696,6 +695,14 @@ func startRedis(t *testing.T) string {
 	case "none":
 		bin = ""
 	}
+	return bin
+}
+
+// startRedis starts redis-server on a free port, or an in-process
+// miniredis with a loud warning when there is no redis-server.
+func startRedis(t *testing.T) string {
+	t.Helper()
+	bin := redisServerBin()
 	if bin == "" && os.Getenv("CI") == "true" {
 		t.Fatal("CI=true but redis-server is not installed: the end-to-end test needs a real Redis (apt-get install redis-server)")
 	}

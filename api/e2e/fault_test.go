@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -79,13 +78,7 @@ func TestFaults(t *testing.T) {
 // use the miniredis fallback (Redis must be restarted with its AOF).
 func faultRedisBin(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("DFSOPT_E2E_REDIS_SERVER")
-	switch bin {
-	case "":
-		bin, _ = exec.LookPath("redis-server")
-	case "none":
-		bin = ""
-	}
+	bin := redisServerBin()
 	if bin == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("CI=true but redis-server is not installed: the fault tests need a real Redis (apt-get install redis-server)")
