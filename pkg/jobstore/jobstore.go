@@ -231,11 +231,13 @@ func (s *Store) FailOrphan(ctx context.Context, id string, e JobError) (Status, 
 	return st, err
 }
 
-// Delete removes a job record that never got queued (enqueue failed).
+// Delete removes a job record that never got queued (enqueue failed), and
+// its entries in the owner's and the admins' indexes.
 func (s *Store) Delete(ctx context.Context, id, owner string) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, JobKey(id), RequestKey(id))
 		p.ZRem(ctx, OwnerKey(owner), id)
+		p.ZRem(ctx, AllKey, id)
 		p.ZRem(ctx, SubmittingKey, id)
 		return nil
 	})

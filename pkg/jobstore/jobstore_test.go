@@ -170,8 +170,16 @@ func TestDelete(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
 	create(t, s, "d", "alice")
+	if err := s.IndexAll(ctx, &Job{ID: "d", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Delete(ctx, "d", "alice"); err != nil {
 		t.Fatal(err)
+	}
+	for _, key := range []string{OwnerKey("alice"), AllKey, SubmittingKey} {
+		if n, err := s.rdb.ZCard(ctx, key).Result(); err != nil || n != 0 {
+			t.Fatalf("%s still holds %d entries (%v)", key, n, err)
+		}
 	}
 	if _, err := s.Get(ctx, "d"); !errors.Is(err, ErrNotFound) {
 		t.Fatal(err)

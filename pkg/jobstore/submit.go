@@ -39,8 +39,6 @@ const (
 // values.
 var submitScript = redis.NewScript(`
 local ttl = tonumber(ARGV[3])
-local fields = {}
-for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 local outcome = 'created'
 local cached = false
 if KEYS[7] ~= '' then
@@ -51,6 +49,8 @@ if KEYS[7] ~= '' then
 end
 if cached then
   outcome = 'cached'
+  local fields = {}
+  for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
   for i = 1, #fields, 2 do
     if fields[i] == 'status' then fields[i + 1] = 'succeeded' end
     if fields[i] == 'cache_key' then fields[i + 1] = '' end
@@ -58,6 +58,7 @@ if cached then
   fields[#fields + 1] = 'started_at'; fields[#fields + 1] = ARGV[8]
   fields[#fields + 1] = 'finished_at'; fields[#fields + 1] = ARGV[8]
   fields[#fields + 1] = 'cache_hit'; fields[#fields + 1] = '1'
+  redis.call('HSET', KEYS[1], unpack(fields))
   redis.call('SET', KEYS[8], cached, 'EX', ttl)
   if ARGV[9] ~= '' then -- the job is final already: its webhook event
     redis.call('ZADD', KEYS[9], ARGV[10], ARGV[1])
@@ -72,8 +73,8 @@ else
   end
   redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
   redis.call('EXPIRE', KEYS[4], ttl)
+  redis.call('HSET', KEYS[1], unpack(ARGV, 11))
 end
-redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ttl)
 if ARGV[6] ~= '' then redis.call('SET', KEYS[2], ARGV[6], 'EX', ttl) end
 for _, index in ipairs({KEYS[3], KEYS[5]}) do

@@ -3,8 +3,13 @@ package jobstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/dfsopt/dfsopt/pkg/redistest"
 )
 
 // TestSubmit: one round trip creates a queued, submitting, indexed job
@@ -139,4 +144,54 @@ func TestCacheLimit(t *testing.T) {
 			t.Errorf("cap %d, result of %d bytes: %v %v, want %v", c.max, len(c.result), a, err, c.want)
 		}
 	}
+}
+
+// BenchmarkSubmitScript measures a submission's record in Redis: wall time
+// per Submit (one round trip) and, as redis-µs/op, the time Redis spent
+// running the script (INFO commandstats), which on a shared machine is
+// CPU taken from the gateway. Every job is new (cache miss, limit on), with
+// a request of the size the load test submits.
+func BenchmarkSubmitScript(b *testing.B) {
+	r := redistest.New(b)
+	s := New(r.Client, ttl)
+	ctx := context.Background()
+	req := []byte(`{"site":"dk","sport":"nba","players":[` + strings.Repeat(`{"id":"p","name":"Player Name","salary":5000,"positions":["PG"],"team":"BOS","projection":30.5},`, 28) + `{"id":"q"}]}`)
+	if err := r.Client.ConfigResetStat(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		id := "job_" + strconv.Itoa(i)
+		j := &Job{ID: id, Type: "optimize", Queue: "default", Owner: "alice", RequestID: "req-" + id,
+			Request: req, CacheKey: CacheKey("alice", id), Flags: []string{"f"}}
+		if a, err := s.Submit(ctx, j, 1_000_000); err != nil || a != Created {
+			b.Fatalf("submit: %v %v", a, err)
+		}
+	}
+	stats, err := r.Client.Info(ctx, "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	usec, err := commandUsec(stats, "evalsha")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(usec/float64(i), "redis-µs/op")
+}
+
+// commandUsec returns the total usec INFO commandstats reports for cmd.
+func commandUsec(info, cmd string) (float64, error) {
+	for line := range strings.Lines(info) {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":")
+		if !ok {
+			continue
+		}
+		for field := range strings.SplitSeq(rest, ",") {
+			if v, ok := strings.CutPrefix(field, "usec="); ok {
+				return strconv.ParseFloat(v, 64)
+			}
+		}
+	}
+	return 0, fmt.Errorf("no %s in commandstats", cmd)
 }

@@ -7,7 +7,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -154,7 +153,7 @@ func jobDoc(j *jobstore.Job) *jobstore.Job { return jobstore.StatusDocument(j) }
 
 func (h *handlers) submit(k *task.Kind) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		body, err := io.ReadAll(c.Request.Body)
+		body, err := readBody(c.Request)
 		if err != nil {
 			abort(c, bodyError(err))
 			return

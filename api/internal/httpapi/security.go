@@ -87,7 +87,7 @@ func authenticate(d Deps) gin.HandlerFunc {
 		}
 		c.Set(principalKey, p)
 		c.Request = c.Request.WithContext(logging.With(c.Request.Context(),
-			logging.From(c.Request.Context()).With(zap.String("principal", p.ID))))
+			logging.From(c.Request.Context()).WithLazy(zap.String("principal", p.ID))))
 		c.Next()
 	}
 }
@@ -317,7 +317,7 @@ func audit(log *zap.Logger) gin.HandlerFunc {
 // decodeStrict decodes a small JSON body into v: one object, no unknown
 // fields (named in the 400), nothing after it.
 func decodeStrict(c *gin.Context, v any) error {
-	b, err := io.ReadAll(c.Request.Body)
+	b, err := readBody(c.Request)
 	if err != nil {
 		return bodyError(err)
 	}

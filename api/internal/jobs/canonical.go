@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"slices"
-	"strings"
 )
 
 // errNotCanonical: the document is not JSON canonicalJSON can order (bad
@@ -47,6 +46,12 @@ type canonicalizer struct {
 	pos    int
 	out    []byte
 	stored bool
+	// members is a stack of the members of the objects being read (an
+	// object's are above those of the objects around it); vals is scratch
+	// for the values an object moves. Both are reused across objects, so
+	// a document costs a few allocations however many objects it has.
+	members []member
+	vals    []byte
 }
 
 // member is one object member: its key token (in the source) and where
@@ -168,7 +173,7 @@ func (c *canonicalizer) object(depth int) error {
 	// The members' canonical values are written to the output first, then
 	// moved into key order.
 	base := len(c.out)
-	var members []member
+	mbase := len(c.members)
 	for {
 		c.skipSpace()
 		if c.pos >= len(c.src) || c.src[c.pos] != '"' {
@@ -195,7 +200,7 @@ func (c *canonicalizer) object(depth int) error {
 		if namesStoredData(key) && !bytes.Equal(c.out[vstart:], []byte("null")) {
 			c.stored = true
 		}
-		members = append(members, member{key: key, fold: fold, start: vstart, end: len(c.out)})
+		c.members = append(c.members, member{key: key, fold: fold, start: vstart, end: len(c.out)})
 		c.skipSpace()
 		if c.pos >= len(c.src) {
 			return errNotCanonical
@@ -212,14 +217,17 @@ func (c *canonicalizer) object(depth int) error {
 	// Sorted by the name the decoder matches; two members it would take
 	// for one field (duplicates, or names equal but for case) make the
 	// document uncacheable: which one wins is the decoder's business.
+	members := c.members[mbase:]
+	defer func() { c.members = c.members[:mbase] }()
 	slices.SortStableFunc(members, func(a, b member) int { return bytes.Compare(a.fold, b.fold) })
 	for i := 1; i < len(members); i++ {
 		if bytes.Equal(members[i].fold, members[i-1].fold) {
 			return errNotCanonical
 		}
 	}
-	// The values live in c.out[base:]; copy them out before rewriting it.
-	vals := bytes.Clone(c.out[base:])
+	// The values live in c.out[base:]; copy them out before rewriting it
+	// (the objects inside are done: the scratch is free).
+	c.vals = append(c.vals[:0], c.out[base:]...)
 	c.out = append(c.out[:base], '{')
 	for i, m := range members {
 		if i > 0 {
@@ -227,7 +235,7 @@ func (c *canonicalizer) object(depth int) error {
 		}
 		c.out = append(c.out, m.key...)
 		c.out = append(c.out, ':')
-		c.out = append(c.out, vals[m.start-base:m.end-base]...)
+		c.out = append(c.out, c.vals[m.start-base:m.end-base]...)
 	}
 	c.out = append(c.out, '}')
 	return nil
@@ -254,11 +262,14 @@ func foldKey(key []byte) ([]byte, bool) {
 // names a stored-data field as the request decoder reads it: without
 // regard to case.
 func namesStoredData(key []byte) bool {
-	name := string(key[1 : len(key)-1])
-	for _, f := range []string{"slate_id", "slate_ids", "source", "calibration_id"} {
-		if strings.EqualFold(name, f) {
+	name := key[1 : len(key)-1]
+	for _, f := range storedDataNames {
+		if bytes.EqualFold(name, f) {
 			return true
 		}
 	}
 	return false
 }
+
+// storedDataNames are the request fields that name stored data.
+var storedDataNames = [][]byte{[]byte("slate_id"), []byte("slate_ids"), []byte("source"), []byte("calibration_id")}

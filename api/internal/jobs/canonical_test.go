@@ -129,3 +129,19 @@ func FuzzCanonicalJSON(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCanonicalJSON: the cache key's canonical form of the load
+// test's optimize request (2.9 kB, 30 player objects).
+func BenchmarkCanonicalJSON(b *testing.B) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "e2e", "testdata", "optimize-nba-tiny.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if _, _, err := canonicalJSON(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
