@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dfsopt/dfsopt/optimizer/schema"
 )
 
 // fanOutEnv makes the worker split the tiny contest-sim job (500 sims × 30
@@ -53,8 +55,46 @@ func (e *env) checkSimulationJobs(t *testing.T) {
 				t.Fatalf("dfsopt %s: %v\n%s", c.cmd, err, stderr.String())
 			}
 			same(t, c.cmd, remote, stdout.Bytes())
+			// The CLI's remote mode, through a proxy that checks the
+			// gateway's answers against the spec: the same result,
+			// computed again (the result cache bypassed), with progress.
+			cmd = exec.Command(filepath.Join(e.bin, "dfsopt"), c.cmd, "--request", bypassCache(t, file),
+				"--server", specProxy(t, e.gwAddr), "--api-key", adminKey, "--poll", "100ms")
+			stdout.Reset()
+			stderr.Reset()
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("dfsopt %s --server: %v\n%s", c.cmd, err, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "submitted job") {
+				t.Errorf("dfsopt %s --server: no progress on stderr: %q", c.cmd, stderr.String())
+			}
+			same(t, c.cmd+" --server", remote, stdout.Bytes())
 		})
 	}
+	t.Run("calibrate", func(t *testing.T) {
+		// Calibration runs on the service only: the CLI's remote mode,
+		// through the spec-checking proxy, on real NFL history.
+		file := filepath.Join(t.TempDir(), "calibrate.json")
+		if err := os.WriteFile(file, exampleBody(t, "calibrate-nfl-2021-w01-w03.json", map[string]any{"cache": "bypass"}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(filepath.Join(e.bin, "dfsopt"), "calibrate", "--request", file,
+			"--server", specProxy(t, e.gwAddr), "--api-key", adminKey, "--poll", "100ms")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("dfsopt calibrate --server: %v\n%s", err, stderr.String())
+		}
+		var res schema.CalibrateResult
+		mustJSON(t, stdout.Bytes(), &res)
+		if !strings.HasPrefix(res.CalibrationID, "cal_") || res.Sport != "nfl" || res.Rows != 278 || len(res.Parameters) == 0 {
+			t.Fatalf("calibration: id %q sport %q rows %d, %d parameters", res.CalibrationID, res.Sport, res.Rows, len(res.Parameters))
+		}
+		if !strings.Contains(stderr.String(), "submitted job") {
+			t.Errorf("no progress on stderr: %q", stderr.String())
+		}
+	})
 	if !e.worker.logHas("contest_sim fanned out") || !e.worker.logHas("fanned-out job merged") {
 		t.Errorf("the contest-sim job was not fanned out:\n%s", e.worker.logs())
 	}
@@ -88,6 +128,28 @@ func (e *env) checkSimulationJobs(t *testing.T) {
 }
 
 // same compares two result documents with the timings zeroed.
+// bypassCache writes a copy of the request document in file with
+// "cache": "bypass" and returns its path.
+func bypassCache(t *testing.T, file string) string {
+	t.Helper()
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	mustJSON(t, body, &doc)
+	doc["cache"] = "bypass"
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), filepath.Base(file))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func same(t *testing.T, what string, a, b []byte) {
 	t.Helper()
 	norm := func(x []byte) any {

@@ -42,7 +42,7 @@ func (e *env) checkSlates(t *testing.T) {
 	}
 
 	cmd := exec.Command(filepath.Join(e.bin, "dfsopt"), "slates", "import", "--salaries", salaries,
-		"--projections", projections, "--server", "http://"+e.gwAddr, "--api-key", adminKey)
+		"--projections", projections, "--server", specProxy(t, e.gwAddr), "--api-key", adminKey)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -29,6 +29,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -236,6 +239,23 @@ func newSpecTransport(t *testing.T, base http.RoundTripper) *specTransport {
 func specClient(t *testing.T) *http.Client {
 	t.Helper()
 	return &http.Client{Timeout: 30 * time.Second, Transport: newSpecTransport(t, nil)}
+}
+
+// specProxy starts a reverse proxy to the gateway at addr (host:port)
+// that validates every answer against the spec, and returns its base URL:
+// clients that are not Go code of this package (the dfsopt CLI) talk to
+// the gateway through it, so their traffic is checked too. An answer that
+// does not conform fails t.
+func specProxy(t *testing.T, addr string) string {
+	t.Helper()
+	target := &url.URL{Scheme: "http", Host: addr}
+	rp := &httputil.ReverseProxy{
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(target); r.Out.Host = r.In.Host },
+		Transport: newSpecTransport(t, nil),
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // ignoreHost exempts a server that is not a gateway from validation.
