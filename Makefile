@@ -99,7 +99,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 fuzz-api: ## schemathesis (PyPI, into a venv) against a real gateway and redis-server: no 5xx, answers conform to /openapi.json
 	api/e2e/schemathesis.sh
 
-loadtest: build ## bounded load test on loopback: gateway + redis-server, no worker; submit and status rates, p50/p99, ratio to bare asynq Enqueue
+loadtest: build ## bounded load test on loopback: gateway + redis-server (+ wrk if installed), no worker; submit/status rates, p50/p99, CPU per op, ratio to bare asynq Enqueue
 	$(GO) run ./api/internal/cmd/loadtest -gateway $(BIN)/gateway $(LOADTEST_FLAGS)
 
 tidy: ## go mod tidy in every module
