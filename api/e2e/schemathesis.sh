@@ -8,6 +8,14 @@
 # spec (status codes, content types, response schemas). Bounded: at most
 # SCHEMATHESIS_MAX_EXAMPLES (20) cases per operation, a fixed seed.
 #
+# So that the operations on a stored slate reach their logic instead of
+# answering 404, the real DraftKings NBA slate of 2025-01-12 (shared/data)
+# is imported first and its id given to GET /v1/slates/{id} and
+# POST /v1/slates/{id}/outcomes (a schemathesis.toml in the run's
+# directory); without shared/data that is skipped, loudly (a failure under
+# CI=true). The gateway issues tokens (DFSOPT_JWT_SECRET) so that
+# POST /v1/auth/token is fuzzed too.
+#
 # schemathesis is installed (pinned, SCHEMATHESIS_VERSION) into a venv at
 # SCHEMATHESIS_VENV (default ~/.cache/dfsopt/schemathesis) when missing.
 # Extra arguments are passed to `schemathesis run`.
@@ -46,7 +54,8 @@ pids+=($!)
 
 admin_key="fuzz-admin-key-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 gw_addr="127.0.0.1:$(free_port)"
-DFSOPT_HTTP_ADDR="$gw_addr" \
+DFSOPT_JWT_SECRET="$(od -An -N48 -tx1 /dev/urandom | tr -d ' \n')" \
+	DFSOPT_HTTP_ADDR="$gw_addr" \
 	DFSOPT_REDIS_URL="redis://127.0.0.1:$redis_port/0" \
 	DFSOPT_ADMIN_API_KEY="$admin_key" \
 	DFSOPT_READY_REQUIRE_WORKERS=false \
@@ -62,6 +71,28 @@ for _ in $(seq 1 200); do
 	sleep 0.1
 done
 curl -fsS "http://$gw_addr/ready" >/dev/null || { echo "gateway not ready:" >&2; cat "$work/gateway.log" >&2; exit 1; }
+
+slate_dir="${DFSOPT_TEST_SLATES:-../shared/data/slates}/dk-nba-2025-01-12"
+if [[ -f "$slate_dir/DKSalaries.csv" ]]; then
+	slate_id="$(curl -fsS -H "X-API-Key: $admin_key" -F "salaries=@$slate_dir/DKSalaries.csv" \
+		-F "projections=@$slate_dir/projections.csv" "http://$gw_addr/v1/slates" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+	echo "==> imported $slate_dir as $slate_id for the slate operations"
+	cat >"$work/schemathesis.toml" <<-TOML
+		[[operations]]
+		include-name = "GET /v1/slates/{id}"
+		parameters = { "path.id" = "$slate_id" }
+
+		[[operations]]
+		include-name = "POST /v1/slates/{id}/outcomes"
+		parameters = { "path.id" = "$slate_id" }
+	TOML
+elif [[ "${CI:-}" == "true" ]]; then
+	echo "!!! $slate_dir/DKSalaries.csv is missing: the slate operations cannot be fuzzed on a stored slate" >&2
+	exit 1
+else
+	echo "!!! WARNING: $slate_dir is missing (shared/data): GET /v1/slates/{id} and POST /v1/slates/{id}/outcomes are fuzzed with made-up ids only (404s)" >&2
+fi
 
 echo "==> schemathesis $version against http://$gw_addr (max $max_examples examples per operation, seed $seed)"
 status=0
