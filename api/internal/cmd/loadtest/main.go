@@ -14,10 +14,13 @@
 // and prints requests/s, p50 and p99 latency and the CPU time the gateway,
 // redis-server and the load generator spent per operation in each phase
 // (Linux), the ratio of submit to bare-enqueue throughput, and the issue's
-// targets: submit ≥ half the rate of a bare Enqueue loop, status ≥
-// 5,000/s, p99 < 25 ms. The admin principal is exempt from the rate limits
-// (DFSOPT_RATELIMIT_EXEMPT) and the active-job cap is raised for the run.
-// -enforce makes a missed target exit 1.
+// targets: submit ≥ half the rate of a bare Enqueue loop (one loop, and
+// the concurrent loops), status ≥ 5,000/s, p99 < 25 ms. The admin
+// principal is exempt from the rate limits (DFSOPT_RATELIMIT_EXEMPT) and
+// the active-job cap is raised for the run. It makes -runs whole runs
+// (3; a fresh redis-server and gateway each), prints each and the median
+// of every figure, and checks the targets on the medians; -enforce makes
+// a missed target exit 1.
 //
 // The HTTP phases run wrk (Debian's wrk: a C event loop, a fraction of the
 // CPU of a Go client on the 2 cores the gateway and Redis share) when it
@@ -64,6 +67,7 @@ type config struct {
 	duration    time.Duration
 	clients     int
 	enforce     bool
+	runs        int
 }
 
 // phase is what one phase measured.
@@ -104,9 +108,13 @@ func run(args []string, out io.Writer) error {
 	fs.StringVar(&cfg.generator, "generator", "auto", "HTTP load generator: wrk, go (net/http), or auto (wrk when on PATH)")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "length of each phase (whole seconds with wrk)")
 	fs.IntVar(&cfg.clients, "clients", 16, "concurrent clients per phase")
-	fs.BoolVar(&cfg.enforce, "enforce", false, "exit 1 when a target is missed")
+	fs.BoolVar(&cfg.enforce, "enforce", false, "exit 1 when a target is missed (by the medians of the runs)")
+	fs.IntVar(&cfg.runs, "runs", 3, "whole runs (a fresh redis-server and gateway each); the targets are checked on their medians")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("parse flags: %w", err)
+	}
+	if cfg.runs < 1 || cfg.clients < 1 {
+		return fmt.Errorf("-runs and -clients must be at least 1")
 	}
 	body, err := os.ReadFile(cfg.requestFile)
 	if err != nil {
@@ -119,116 +127,95 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	redisAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	host, port, _ := net.SplitHostPort(redisAddr)
-	dir, err := os.MkdirTemp("", "dfsopt-loadtest")
-	if err != nil {
-		return fmt.Errorf("temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	redisCmd := exec.CommandContext(ctx, cfg.redisServer, "--port", port, "--bind", host, "--save", "", "--appendonly", "no", "--dir", dir)
-	if err := redisCmd.Start(); err != nil {
-		return fmt.Errorf("start redis-server: %w", err)
-	}
-	defer func() { cancel(); _ = redisCmd.Wait() }()
-	redisURL := "redis://" + redisAddr + "/0"
-	if err := waitTCP(redisAddr, 10*time.Second); err != nil {
-		return fmt.Errorf("redis-server: %w", err)
-	}
-
-	gwAddr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	key := "loadtest-admin-" + randomHex(16)
-	var gwLog bytes.Buffer
-	gw := exec.CommandContext(ctx, cfg.gatewayBin)
-	gw.Env = append(os.Environ(),
-		"DFSOPT_HTTP_ADDR="+gwAddr, "DFSOPT_REDIS_URL="+redisURL, "DFSOPT_ADMIN_API_KEY="+key,
-		"DFSOPT_READY_REQUIRE_WORKERS=false", "DFSOPT_RATELIMIT_EXEMPT=admin",
-		"DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL=100000", "DFSOPT_LOG_LEVEL=warn")
-	gw.Stdout, gw.Stderr = &gwLog, &gwLog
-	if err := gw.Start(); err != nil {
-		return fmt.Errorf("start gateway: %w", err)
-	}
-	defer func() { _ = gw.Process.Signal(os.Interrupt); _ = gw.Wait() }()
-	base := "http://" + gwAddr
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: cfg.clients * 2, MaxIdleConnsPerHost: cfg.clients * 2, IdleConnTimeout: time.Minute,
-	}}
-	if err := waitReady(ctx, client, base+"/ready", 20*time.Second); err != nil {
-		return fmt.Errorf("gateway: %w\n%s", err, gwLog.String())
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
-	defer rdb.Close()
-
-	// warm up connections and the gateway
-	if _, err := submit(ctx, client, base, key, body); err != nil {
-		return fmt.Errorf("warm-up submit: %w\n%s", err, gwLog.String())
-	}
-
-	meter := cpuMeter{gateway: gw.Process.Pid, redis: redisCmd.Process.Pid}
-	bare, err := bareEnqueue(ctx, meter, "bare", redisAddr, body, cfg)
-	if err != nil {
-		return err
-	}
-	one := cfg
-	one.clients = 1
-	bare1, err := bareEnqueue(ctx, meter, "bare-1", redisAddr, body, one)
-	if err != nil {
-		return err
-	}
-	load := httpLoad{cfg: cfg, meter: meter, client: client, base: base, key: key, wrk: wrkBin, dir: dir}
-	bodyFile := filepath.Join(dir, "request.json")
-	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
-		return fmt.Errorf("write request: %w", err)
-	}
-	sub, err := load.submit(ctx, body, bodyFile)
-	if err != nil {
-		return fmt.Errorf("%w\n%s", err, gwLog.String())
-	}
-	ids, err := rdb.ZRange(ctx, jobstore.AllKey, 0, -1).Result()
-	if err != nil || len(ids) == 0 {
-		return fmt.Errorf("no submitted job in Redis (%v)\n%s", err, gwLog.String())
-	}
-	status, err := load.status(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("%w\n%s", err, gwLog.String())
-	}
-	// The HTTP ceiling of this machine: the cheapest route, no auth, no Redis.
-	live, err := load.live(ctx)
-	if err != nil {
-		return err
-	}
-
 	gen := "wrk (" + wrkBin + ")"
 	if wrkBin == "" {
 		gen = "Go net/http client (install wrk for a lighter one)"
 	}
-	fmt.Fprintf(out, "loadtest: %d clients, %v per phase, gateway %s, Redis %s, no worker; HTTP load from %s\n", cfg.clients, cfg.duration, gwAddr, redisAddr, gen)
-	fmt.Fprintf(out, "%-8s %10s %8s %10s %10s %28s\n", "phase", "ops/s", "errors", "p50", "p99", "CPU µs/op gateway redis gen")
-	for _, p := range []*phase{bare, bare1, sub, status, live} {
-		fmt.Fprintf(out, "%-8s %10.0f %8d %10v %10v %20.0f %5.0f %3.0f\n", p.name, p.rate(), p.errors, p.p50.Round(10*time.Microsecond), p.p99.Round(10*time.Microsecond),
-			perOp(p.cpu.gateway, p.n), perOp(p.cpu.redis, p.n), perOp(p.cpu.gen, p.n))
+	fmt.Fprintf(out, "loadtest: %d runs of 5 phases, %d clients, %v per phase, no worker; HTTP load from %s\n", cfg.runs, cfg.clients, cfg.duration, gen)
+	var all []figures
+	for i := range cfg.runs {
+		r, err := once(context.Background(), cfg, body, wrkBin)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		fmt.Fprintf(out, "\nrun %d (gateway %s, Redis %s)\n", i+1, r.gateway, r.redis)
+		f := r.figures()
+		f.print(out)
+		all = append(all, f)
 	}
-	ratio1, ratioN := sub.rate()/bare1.rate(), sub.rate()/bare.rate()
-	fmt.Fprintf(out, "submit / bare Enqueue: %.2f of one loop, %.2f of %d concurrent loops\n", ratio1, ratioN, cfg.clients)
+	m := medianOf(all)
+	if len(all) > 1 {
+		fmt.Fprintf(out, "\nmedian of %d runs (errors: summed)\n", len(all))
+		m.print(out)
+	}
+	return m.check(out, cfg)
+}
+
+// runResult is what one run measured.
+type runResult struct {
+	gateway, redis                    string
+	bare, bare1, submit, status, live *phase
+}
+
+// phaseFigures are the printed figures of a phase.
+type phaseFigures struct {
+	name                string
+	rate                float64
+	errors              int
+	p50, p99            time.Duration
+	gateway, redis, gen float64 // CPU µs per operation
+}
+
+// figures are the printed figures of a run (or the medians of runs):
+// bare, bare-1, submit, status, live, and the ratios of submit throughput
+// to one bare Enqueue loop and to the concurrent loops.
+type figures struct {
+	phases          [5]phaseFigures
+	one, concurrent float64
+}
+
+func (r *runResult) figures() figures {
+	var f figures
+	for i, p := range []*phase{r.bare, r.bare1, r.submit, r.status, r.live} {
+		f.phases[i] = phaseFigures{name: p.name, rate: p.rate(), errors: p.errors, p50: p.p50, p99: p.p99,
+			gateway: perOp(p.cpu.gateway, p.n), redis: perOp(p.cpu.redis, p.n), gen: perOp(p.cpu.gen, p.n)}
+	}
+	f.one, f.concurrent = r.submit.rate()/r.bare1.rate(), r.submit.rate()/r.bare.rate()
+	return f
+}
+
+// The phases' places in figures.phases.
+const (
+	phaseBare = iota
+	phaseBare1
+	phaseSubmit
+	phaseStatus
+	phaseLive
+)
+
+func (f figures) print(out io.Writer) {
+	fmt.Fprintf(out, "%-8s %10s %8s %10s %10s %28s\n", "phase", "ops/s", "errors", "p50", "p99", "CPU µs/op gateway redis gen")
+	for _, p := range f.phases {
+		fmt.Fprintf(out, "%-8s %10.0f %8d %10v %10v %20.0f %5.0f %3.0f\n", p.name, p.rate, p.errors,
+			p.p50.Round(10*time.Microsecond), p.p99.Round(10*time.Microsecond), p.gateway, p.redis, p.gen)
+	}
+	fmt.Fprintf(out, "submit / bare Enqueue: %.2f of one loop, %.2f of the concurrent loops\n", f.one, f.concurrent)
+}
+
+// check prints the targets against f and, with cfg.enforce, fails
+// when one is missed.
+func (f figures) check(out io.Writer, cfg config) error {
+	sub, st := f.phases[phaseSubmit], f.phases[phaseStatus]
 	checks := []struct {
 		what string
 		ok   bool
 	}{
-		{fmt.Sprintf("submit ≥ 0.5 × one bare Enqueue loop (%.2f)", ratio1), ratio1 >= 0.5},
-		{fmt.Sprintf("submit ≥ 0.5 × %d concurrent bare Enqueue loops (%.2f)", cfg.clients, ratioN), ratioN >= 0.5},
-		{fmt.Sprintf("status ≥ 5000/s (%.0f)", status.rate()), status.rate() >= 5000},
+		{fmt.Sprintf("submit ≥ 0.5 × one bare Enqueue loop (%.2f)", f.one), f.one >= 0.5},
+		{fmt.Sprintf("submit ≥ 0.5 × %d concurrent bare Enqueue loops (%.2f)", cfg.clients, f.concurrent), f.concurrent >= 0.5},
+		{fmt.Sprintf("status ≥ 5000/s (%.0f)", st.rate), st.rate >= 5000},
 		{fmt.Sprintf("submit p99 < 25ms (%v)", sub.p99.Round(10*time.Microsecond)), sub.p99 < 25*time.Millisecond},
-		{fmt.Sprintf("status p99 < 25ms (%v)", status.p99.Round(10*time.Microsecond)), status.p99 < 25*time.Millisecond},
-		{fmt.Sprintf("no errors (submit %d, status %d)", sub.errors, status.errors), sub.errors == 0 && status.errors == 0},
+		{fmt.Sprintf("status p99 < 25ms (%v)", st.p99.Round(10*time.Microsecond)), st.p99 < 25*time.Millisecond},
+		{fmt.Sprintf("no errors (submit %d, status %d)", sub.errors, st.errors), sub.errors == 0 && st.errors == 0},
 	}
 	var missed []string
 	for _, c := range checks {
@@ -243,6 +230,142 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("targets missed: %s", strings.Join(missed, "; "))
 	}
 	return nil
+}
+
+// medianOf returns the median of each figure over runs (the ratios are
+// the medians of the runs' ratios); errors are summed, so that a failed
+// request in any run shows.
+func medianOf(runs []figures) figures {
+	var m figures
+	col := func(get func(figures) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, f := range runs {
+			v[i] = get(f)
+		}
+		return median(v)
+	}
+	for i := range m.phases {
+		m.phases[i] = phaseFigures{
+			name:    runs[0].phases[i].name,
+			rate:    col(func(f figures) float64 { return f.phases[i].rate }),
+			p50:     time.Duration(col(func(f figures) float64 { return float64(f.phases[i].p50) })),
+			p99:     time.Duration(col(func(f figures) float64 { return float64(f.phases[i].p99) })),
+			gateway: col(func(f figures) float64 { return f.phases[i].gateway }),
+			redis:   col(func(f figures) float64 { return f.phases[i].redis }),
+			gen:     col(func(f figures) float64 { return f.phases[i].gen }),
+		}
+		for _, f := range runs {
+			m.phases[i].errors += f.phases[i].errors
+		}
+	}
+	m.one = col(func(f figures) float64 { return f.one })
+	m.concurrent = col(func(f figures) float64 { return f.concurrent })
+	return m
+}
+
+// median returns the median of v (the mean of the middle two for an even
+// count); v is reordered.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// once starts a redis-server and the gateway, runs the five phases and
+// stops them.
+func once(ctx context.Context, cfg config, body []byte, wrkBin string) (*runResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	redisAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(redisAddr)
+	dir, err := os.MkdirTemp("", "dfsopt-loadtest")
+	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	redisCmd := exec.CommandContext(ctx, cfg.redisServer, "--port", port, "--bind", host, "--save", "", "--appendonly", "no", "--dir", dir)
+	if err := redisCmd.Start(); err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	defer func() { cancel(); _ = redisCmd.Wait() }()
+	redisURL := "redis://" + redisAddr + "/0"
+	if err := waitTCP(redisAddr, 10*time.Second); err != nil {
+		return nil, fmt.Errorf("redis-server: %w", err)
+	}
+
+	gwAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	key := "loadtest-admin-" + randomHex(16)
+	var gwLog bytes.Buffer
+	gw := exec.CommandContext(ctx, cfg.gatewayBin)
+	gw.Env = append(os.Environ(),
+		"DFSOPT_HTTP_ADDR="+gwAddr, "DFSOPT_REDIS_URL="+redisURL, "DFSOPT_ADMIN_API_KEY="+key,
+		"DFSOPT_READY_REQUIRE_WORKERS=false", "DFSOPT_RATELIMIT_EXEMPT=admin",
+		"DFSOPT_MAX_ACTIVE_JOBS_PER_PRINCIPAL=100000", "DFSOPT_LOG_LEVEL=warn")
+	gw.Stdout, gw.Stderr = &gwLog, &gwLog
+	if err := gw.Start(); err != nil {
+		return nil, fmt.Errorf("start gateway: %w", err)
+	}
+	defer func() { _ = gw.Process.Signal(os.Interrupt); _ = gw.Wait() }()
+	base := "http://" + gwAddr
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: cfg.clients * 2, MaxIdleConnsPerHost: cfg.clients * 2, IdleConnTimeout: time.Minute,
+	}}
+	if err := waitReady(ctx, client, base+"/ready", 20*time.Second); err != nil {
+		return nil, fmt.Errorf("gateway: %w\n%s", err, gwLog.String())
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+
+	// warm up connections and the gateway
+	if _, err := submit(ctx, client, base, key, body); err != nil {
+		return nil, fmt.Errorf("warm-up submit: %w\n%s", err, gwLog.String())
+	}
+
+	meter := cpuMeter{gateway: gw.Process.Pid, redis: redisCmd.Process.Pid}
+	bare, err := bareEnqueue(ctx, meter, "bare", redisAddr, body, cfg)
+	if err != nil {
+		return nil, err
+	}
+	one := cfg
+	one.clients = 1
+	bare1, err := bareEnqueue(ctx, meter, "bare-1", redisAddr, body, one)
+	if err != nil {
+		return nil, err
+	}
+	load := httpLoad{cfg: cfg, meter: meter, client: client, base: base, key: key, wrk: wrkBin, dir: dir}
+	bodyFile := filepath.Join(dir, "request.json")
+	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
+		return nil, fmt.Errorf("write request: %w", err)
+	}
+	sub, err := load.submit(ctx, body, bodyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, gwLog.String())
+	}
+	ids, err := rdb.ZRange(ctx, jobstore.AllKey, 0, -1).Result()
+	if err != nil || len(ids) == 0 {
+		return nil, fmt.Errorf("no submitted job in Redis (%v)\n%s", err, gwLog.String())
+	}
+	status, err := load.status(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, gwLog.String())
+	}
+	// The HTTP ceiling of this machine: the cheapest route, no auth, no Redis.
+	live, err := load.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	return &runResult{gateway: gwAddr, redis: redisAddr, bare: bare, bare1: bare1, submit: sub, status: status, live: live}, nil
 }
 
 // generator resolves -generator to the wrk binary to run ("": Go client).

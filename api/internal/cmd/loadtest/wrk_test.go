@@ -61,3 +61,29 @@ func TestProcCPU(t *testing.T) {
 		t.Fatalf("CPU time %v then %v", before, after)
 	}
 }
+
+// TestMedianOf: each figure is the median over the runs (the ratios too,
+// not recomputed from median rates); errors are summed.
+func TestMedianOf(t *testing.T) {
+	run := func(submit, bare1 float64, errs int, p99 time.Duration) figures {
+		var f figures
+		for i := range f.phases {
+			f.phases[i] = phaseFigures{name: "p", rate: 100, gateway: 10}
+		}
+		f.phases[phaseSubmit] = phaseFigures{name: "submit", rate: submit, errors: errs, p99: p99, gateway: submit / 10}
+		f.phases[phaseBare1] = phaseFigures{name: "bare-1", rate: bare1}
+		f.one = submit / bare1
+		return f
+	}
+	m := medianOf([]figures{run(50, 100, 0, 3*time.Millisecond), run(60, 200, 1, time.Millisecond), run(40, 50, 2, 2*time.Millisecond)})
+	sub := m.phases[phaseSubmit]
+	if sub.rate != 50 || sub.p99 != 2*time.Millisecond || sub.gateway != 5 || sub.errors != 3 {
+		t.Fatalf("submit medians %+v", sub)
+	}
+	if m.phases[phaseBare1].rate != 100 || m.one != 0.5 { // ratios 0.5, 0.3, 0.8
+		t.Fatalf("bare-1 %v, ratio %v", m.phases[phaseBare1].rate, m.one)
+	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Fatalf("median of an even count: %v", got)
+	}
+}
