@@ -276,33 +276,20 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("cli remote", func(t *testing.T) {
 		// computed again (not the cached result), answers checked against the spec
 		reqFile := bypassCache(t, filepath.Join("testdata", "optimize-nba-tiny.json"))
-		cmd := exec.Command(filepath.Join(e.bin, "dfsopt"), "optimize", "--request", reqFile,
-			"--server", specProxy(t, e.gwAddr), "--api-key", adminKey, "--poll", "100ms")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("dfsopt --server: %v\n%s", err, stderr.String())
-		}
-		if !strings.Contains(stderr.String(), "submitted job") || !strings.Contains(stderr.String(), "succeeded") {
-			t.Errorf("no progress on stderr: %q", stderr.String())
+		stdout, stderr := e.dfsopt(t, append([]string{"optimize", "--request", reqFile}, e.remoteFlags(t)...)...)
+		if !strings.Contains(string(stderr), "submitted job") || !strings.Contains(string(stderr), "succeeded") {
+			t.Errorf("no progress on stderr: %q", stderr)
 		}
 		var res schema.OptimizeResult
-		mustJSON(t, stdout.Bytes(), &res)
+		mustJSON(t, stdout, &res)
 		checkResult(t, &req, &res)
 
 		// The site's upload CSV, downloaded from the gateway: a header of
 		// the site's slots and one row per lineup.
-		cmd = exec.Command(filepath.Join(e.bin, "dfsopt"), "optimize", "--request", reqFile, "--format", "csv",
-			"--server", specProxy(t, e.gwAddr), "--api-key", adminKey, "--poll", "100ms", "--quiet")
-		stdout.Reset()
-		stderr.Reset()
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("dfsopt --server --format csv: %v\n%s", err, stderr.String())
-		}
-		rows := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+		csv, _ := e.dfsopt(t, append([]string{"optimize", "--request", reqFile, "--format", "csv", "--quiet"}, e.remoteFlags(t)...)...)
+		rows := strings.Split(strings.TrimSpace(string(csv)), "\n")
 		if len(rows) != len(res.Lineups)+1 || !strings.HasPrefix(rows[0], "PG,SG,SF,PF,C,G,F,UTIL") {
-			t.Fatalf("upload CSV for %d lineups:\n%s", len(res.Lineups), stdout.String())
+			t.Fatalf("upload CSV for %d lineups:\n%s", len(res.Lineups), csv)
 		}
 	})
 

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -48,28 +46,16 @@ func (e *env) checkSimulationJobs(t *testing.T) {
 			if st != http.StatusOK {
 				t.Fatalf("result: %d %s", st, remote)
 			}
-			cmd := exec.Command(filepath.Join(e.bin, "dfsopt"), c.cmd, "--request", file, "--quiet")
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("dfsopt %s: %v\n%s", c.cmd, err, stderr.String())
-			}
-			same(t, c.cmd, remote, stdout.Bytes())
+			local, _ := e.dfsopt(t, c.cmd, "--request", file, "--quiet")
+			same(t, c.cmd, remote, local)
 			// The CLI's remote mode, through a proxy that checks the
 			// gateway's answers against the spec: the same result,
 			// computed again (the result cache bypassed), with progress.
-			cmd = exec.Command(filepath.Join(e.bin, "dfsopt"), c.cmd, "--request", bypassCache(t, file),
-				"--server", specProxy(t, e.gwAddr), "--api-key", adminKey, "--poll", "100ms")
-			stdout.Reset()
-			stderr.Reset()
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("dfsopt %s --server: %v\n%s", c.cmd, err, stderr.String())
+			stdout, stderr := e.dfsopt(t, append([]string{c.cmd, "--request", bypassCache(t, file)}, e.remoteFlags(t)...)...)
+			if !strings.Contains(string(stderr), "submitted job") {
+				t.Errorf("dfsopt %s --server: no progress on stderr: %q", c.cmd, stderr)
 			}
-			if !strings.Contains(stderr.String(), "submitted job") {
-				t.Errorf("dfsopt %s --server: no progress on stderr: %q", c.cmd, stderr.String())
-			}
-			same(t, c.cmd+" --server", remote, stdout.Bytes())
+			same(t, c.cmd+" --server", remote, stdout)
 		})
 	}
 	t.Run("calibrate", func(t *testing.T) {
@@ -79,20 +65,14 @@ func (e *env) checkSimulationJobs(t *testing.T) {
 		if err := os.WriteFile(file, exampleBody(t, "calibrate-nfl-2021-w01-w03.json", map[string]any{"cache": "bypass"}), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(filepath.Join(e.bin, "dfsopt"), "calibrate", "--request", file,
-			"--server", specProxy(t, e.gwAddr), "--api-key", adminKey, "--poll", "100ms")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("dfsopt calibrate --server: %v\n%s", err, stderr.String())
-		}
+		stdout, stderr := e.dfsopt(t, append([]string{"calibrate", "--request", file}, e.remoteFlags(t)...)...)
 		var res schema.CalibrateResult
-		mustJSON(t, stdout.Bytes(), &res)
+		mustJSON(t, stdout, &res)
 		if !strings.HasPrefix(res.CalibrationID, "cal_") || res.Sport != "nfl" || res.Rows != 278 || len(res.Parameters) == 0 {
 			t.Fatalf("calibration: id %q sport %q rows %d, %d parameters", res.CalibrationID, res.Sport, res.Rows, len(res.Parameters))
 		}
-		if !strings.Contains(stderr.String(), "submitted job") {
-			t.Errorf("no progress on stderr: %q", stderr.String())
+		if !strings.Contains(string(stderr), "submitted job") {
+			t.Errorf("no progress on stderr: %q", stderr)
 		}
 	})
 	if !e.worker.logHas("contest_sim fanned out") || !e.worker.logHas("fanned-out job merged") {
@@ -127,7 +107,6 @@ func (e *env) checkSimulationJobs(t *testing.T) {
 	})
 }
 
-// same compares two result documents with the timings zeroed.
 // bypassCache writes a copy of the request document in file with
 // "cache": "bypass" and returns its path.
 func bypassCache(t *testing.T, file string) string {
@@ -150,6 +129,7 @@ func bypassCache(t *testing.T, file string) string {
 	return path
 }
 
+// same compares two result documents with the timings zeroed.
 func same(t *testing.T, what string, a, b []byte) {
 	t.Helper()
 	norm := func(x []byte) any {

@@ -6,7 +6,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -41,20 +40,15 @@ func (e *env) checkSlates(t *testing.T) {
 		t.Fatalf("import answer: %s (Location %q)", b, h.Get("Location"))
 	}
 
-	cmd := exec.Command(filepath.Join(e.bin, "dfsopt"), "slates", "import", "--salaries", salaries,
-		"--projections", projections, "--server", specProxy(t, e.gwAddr), "--api-key", adminKey)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("dfsopt slates import: %v\n%s", err, stderr.String())
-	}
+	stdout, stderr := e.dfsopt(t, "slates", "import", "--salaries", salaries, "--projections", projections,
+		"--server", specProxy(t, e.gwAddr), "--api-key", adminKey)
 	var again struct {
 		ID      string `json:"id"`
 		Created bool   `json:"created"`
 	}
-	mustJSON(t, stdout.Bytes(), &again)
-	if again.ID != imp.ID || again.Created || !strings.Contains(stderr.String(), "already stored") {
-		t.Fatalf("CLI re-import: %s / %s, want id %s already stored", stdout.String(), stderr.String(), imp.ID)
+	mustJSON(t, stdout, &again)
+	if again.ID != imp.ID || again.Created || !strings.Contains(string(stderr), "already stored") {
+		t.Fatalf("CLI re-import: %s / %s, want id %s already stored", stdout, stderr, imp.ID)
 	}
 
 	// The same slate inline, as the CLI builds it from the same files.

@@ -32,6 +32,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -256,6 +258,26 @@ func specProxy(t *testing.T, addr string) string {
 	srv := httptest.NewServer(rp)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// remoteFlags are the dfsopt CLI's flags for its remote mode against the
+// gateway, through a specProxy.
+func (e *env) remoteFlags(t *testing.T) []string {
+	t.Helper()
+	return []string{"--server", specProxy(t, e.gwAddr), "--api-key", adminKey, "--poll", "100ms"}
+}
+
+// dfsopt runs the dfsopt CLI with args and returns its stdout and stderr;
+// a run that fails fails t.
+func (e *env) dfsopt(t *testing.T, args ...string) (stdout, stderr []byte) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(e.bin, "dfsopt"), args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("dfsopt %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.Bytes(), errOut.Bytes()
 }
 
 // ignoreHost exempts a server that is not a gateway from validation.
