@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,93 @@ func TestAbandonedTasks(t *testing.T) {
 	}
 	if again, err := rec.Abandoned(ctx); err != nil || len(again) != 0 {
 		t.Fatalf("second pass: %v %v", again, err)
+	}
+}
+
+// listCounter counts the archive pages a reconciler lists.
+type listCounter struct {
+	TaskFinder
+	pages int
+}
+
+func (c *listCounter) ListArchivedTasks(queue string, opts ...asynq.ListOption) ([]*asynq.TaskInfo, error) {
+	c.pages++
+	return c.TaskFinder.ListArchivedTasks(queue, opts...)
+}
+
+// TestAbandonedAfterBursts: every task archived since the last pass is
+// checked, however many and wherever the page boundaries fall (101, then
+// 150 more: 251 in all, a last page of 51); a quiet archive costs two
+// pages (the last one and the one before); a new reconciler (a worker just started) walks the whole
+// archive and changes nothing.
+func TestAbandonedAfterBursts(t *testing.T) {
+	r := redistest.New(t)
+	ctx := context.Background()
+	store := jobstore.New(r.Client, time.Hour)
+	client := asynq.NewClientFromRedisClient(r.Client)
+	defer client.Close()
+	insp := asynq.NewInspectorFromRedisClient(r.Client)
+	lists := &listCounter{TaskFinder: insp}
+	rec := NewReconciler(store, lists, zap.NewNop())
+
+	n := 0
+	burst := func(count int) map[string]bool {
+		t.Helper()
+		ids := make(map[string]bool, count)
+		for range count {
+			n++
+			id := fmt.Sprintf("job_burst%04d", n)
+			if err := store.Create(ctx, &jobstore.Job{ID: id, Type: task.TypeOptimize, Queue: "default", Owner: "alice"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := store.Start(ctx, id, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			payload := []byte(`{"job_id":"` + id + `","principal":"alice","request":{}}`)
+			if _, err := client.EnqueueContext(ctx, asynq.NewTask(task.TypeOptimize, payload, asynq.TaskID(id), asynq.Queue("default"))); err != nil {
+				t.Fatal(err)
+			}
+			if err := insp.ArchiveTask("default", id); err != nil {
+				t.Fatal(err)
+			}
+			ids[id] = true
+		}
+		return ids
+	}
+	pass := func(name string, want map[string]bool) {
+		t.Helper()
+		failed, err := rec.Abandoned(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := make(map[string]bool, len(failed))
+		for _, id := range failed {
+			got[id] = true
+			if !want[id] {
+				t.Errorf("%s: failed %s, not archived since the last pass", name, id)
+			}
+		}
+		for id := range want {
+			if !got[id] {
+				t.Errorf("%s: %s was archived while running and is not failed", name, id)
+			}
+		}
+	}
+
+	pass("first 101", burst(101))
+	pass("150 more", burst(150))
+	lists.pages = 0
+	pass("quiet", nil)
+	if lists.pages != 2 { // the last page (51 tasks), then the one before
+		t.Errorf("a quiet pass listed %d pages, want 2", lists.pages)
+	}
+	pass("2 more", burst(2))
+	fresh := NewReconciler(store, lists, zap.NewNop())
+	lists.pages = 0
+	if failed, err := fresh.Abandoned(ctx); err != nil || len(failed) != 0 {
+		t.Fatalf("a new reconciler: failed %v, %v", failed, err)
+	}
+	if lists.pages != 3 {
+		t.Errorf("a new reconciler listed %d pages of an archive of 253, want 3", lists.pages)
 	}
 }

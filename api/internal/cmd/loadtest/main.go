@@ -351,7 +351,7 @@ func once(ctx context.Context, cfg config, body []byte, wrkBin string) (*runResu
 	if err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, gwLog.String())
 	}
-	ids, err := rdb.ZRange(ctx, jobstore.AllKey, 0, -1).Result()
+	ids, err := settledJobs(ctx, rdb)
 	if err != nil || len(ids) == 0 {
 		return nil, fmt.Errorf("no submitted job in Redis (%v)\n%s", err, gwLog.String())
 	}
@@ -506,6 +506,49 @@ func (l httpLoad) runWrk(ctx context.Context, name, path, script string, env ...
 	p.cpu = l.meter.since(before, true)
 	p.cpu.gen = gen
 	return p, nil
+}
+
+// settledJobs returns the ids of the jobs submitted so far, read once the
+// gateway has finished the submissions in flight when the load stopped:
+// wrk closes its connections mid-request, and the gateway undoes (deletes)
+// a job whose client left before its answer, possibly after its id was
+// listed. Only ids whose record still exists are returned.
+func settledJobs(ctx context.Context, rdb *redis.Client) ([]string, error) {
+	var ids []string
+	for prev, stable := -1, 0; stable < 3; {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		n, err := rdb.ZCard(ctx, jobstore.AllKey).Result()
+		if err != nil {
+			return nil, fmt.Errorf("count jobs: %w", err)
+		}
+		if int(n) == prev {
+			stable++
+		} else {
+			prev, stable = int(n), 0
+		}
+	}
+	all, err := rdb.ZRange(ctx, jobstore.AllKey, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	pipe := rdb.Pipeline()
+	exists := make([]*redis.IntCmd, len(all))
+	for i, id := range all {
+		exists[i] = pipe.Exists(ctx, jobstore.JobKey(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("check jobs: %w", err)
+	}
+	for i, id := range all {
+		if exists[i].Val() == 1 {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 func submit(ctx context.Context, c *http.Client, base, key string, body []byte) (string, error) {
