@@ -5,11 +5,14 @@ package schema
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Reasons used in FieldError.Reason.
@@ -96,45 +99,212 @@ func (l *errorList) err() error {
 // Decode reads one JSON document into v, rejecting unknown fields and
 // trailing data. Errors are *ValidationError naming the field.
 func Decode(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("read JSON document: %w", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &ValidationError{Errors: []FieldError{{Field: "", Reason: ReasonSyntax, Message: "unexpected data after the JSON document"}}}
+	return DecodeBytes(b, v)
+}
+
+// DecodeBytes decodes one JSON document into v strictly: member names
+// match exactly (case included), unknown and duplicate members, invalid
+// UTF-8 and trailing data are refused. Errors are *ValidationError naming
+// the field as validation does ("players[3].salary").
+//
+// It uses the encoding/json/v2 API (github.com/go-json-experiment/json, the
+// standard library's from Go 1.27): about three times as fast as
+// encoding/json on request documents, and strict where encoding/json is
+// lenient (case-insensitive names, last duplicate wins).
+func DecodeBytes(b []byte, v any) error {
+	if len(bytes.Trim(b, " \t\r\n")) == 0 {
+		return &ValidationError{Errors: []FieldError{{Reason: ReasonRequired, Message: "request body is empty"}}}
+	}
+	if err := json.Unmarshal(b, v, json.RejectUnknownMembers(true)); err != nil {
+		return decodeError(reflect.TypeOf(v), err)
 	}
 	return nil
 }
 
-// DecodeBytes is Decode over a byte slice.
-func DecodeBytes(b []byte, v any) error { return Decode(bytes.NewReader(b), v) }
-
-func decodeError(err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.Is(err, io.EOF):
-		return &ValidationError{Errors: []FieldError{{Reason: ReasonRequired, Message: "request body is empty"}}}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &ValidationError{Errors: []FieldError{{Reason: ReasonSyntax, Message: "request body is truncated JSON"}}}
-	case errors.As(err, &syn):
-		return &ValidationError{Errors: []FieldError{{Reason: ReasonSyntax, Message: fmt.Sprintf("invalid JSON at byte %d: %v", syn.Offset, syn)}}}
-	case errors.As(err, &typ):
-		field := typ.Field
-		return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonType,
-			Message: fmt.Sprintf("%s must be %s, not %s", orBody(field), typ.Type.String(), typ.Value)}}}
-	}
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return &ValidationError{Errors: []FieldError{{Field: name, Reason: ReasonUnknown, Message: fmt.Sprintf("unknown field %q", name)}}}
-	}
+// decodeError turns a decoding error of a document into t into a
+// *ValidationError. The library's own messages are not passed on (they
+// are not a stable text).
+func decodeError(t reflect.Type, err error) error {
 	var ve *ValidationError
 	if errors.As(err, &ve) {
-		return ve
+		return ve // from a document's own UnmarshalJSON
 	}
-	return &ValidationError{Errors: []FieldError{{Reason: ReasonInvalid, Message: msg}}}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &ValidationError{Errors: []FieldError{{Reason: ReasonSyntax, Message: "request body is truncated JSON"}}}
+	}
+	var ptr jsontext.Pointer
+	var sem *json.SemanticError
+	if errors.As(err, &sem) {
+		ptr = sem.JSONPointer
+		err = sem.Err
+	}
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) {
+		field := fieldPath(t, ptr+syn.JSONPointer)
+		if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+			return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonDuplicate,
+				Message: fmt.Sprintf("%s appears twice in its object", orBody(field))}}}
+		}
+		return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonSyntax,
+			Message: fmt.Sprintf("invalid JSON at byte %d: %s", syn.ByteOffset, syntaxProblem(syn.Err))}}}
+	}
+	if sem == nil {
+		return &ValidationError{Errors: []FieldError{{Reason: ReasonInvalid, Message: "the document cannot be read"}}}
+	}
+	field := fieldPath(t, ptr)
+	switch {
+	case errors.Is(sem.Err, json.ErrUnknownName):
+		name := ptr.LastToken()
+		return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonUnknown, Message: fmt.Sprintf("unknown field %q", name)}}}
+	case sem.GoType != nil && sem.JSONKind == '0' && kindOf(sem.GoType) == '0' && !bytes.ContainsAny(sem.JSONValue, ".eE"):
+		return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonOutOfRange,
+			Message: fmt.Sprintf("%s must be %s; %s is out of its range", orBody(field), describeType(sem.GoType), sem.JSONValue)}}}
+	case sem.GoType != nil && sem.JSONKind != 0:
+		return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonType,
+			Message: fmt.Sprintf("%s must be %s, not %s", orBody(field), describeType(sem.GoType), describeKind(sem.JSONKind, sem.JSONValue))}}}
+	}
+	return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonInvalid, Message: fmt.Sprintf("%s cannot be read", orBody(field))}}}
+}
+
+// syntaxProblem says what is wrong with the JSON text, in words of our own.
+func syntaxProblem(err error) string {
+	switch {
+	case err != nil && strings.Contains(err.Error(), "UTF-8"):
+		return "invalid UTF-8"
+	case errors.Is(err, jsontext.ErrNonStringName):
+		return "object member names must be strings"
+	}
+	return "not valid JSON here"
+}
+
+// fieldPath renders a JSON pointer into a document of type t as the field
+// names validation uses: array elements as [i], object members after a
+// dot ("players[3].salary", "constraints.exposures.p1.max").
+func fieldPath(t reflect.Type, ptr jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range ptr.Tokens() {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			b.WriteString("[" + tok + "]")
+			t = t.Elem()
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+		t = memberType(t, tok)
+	}
+	return b.String()
+}
+
+// memberType returns the type of member name of an object of type t (nil
+// when unknown): a map's values, or the struct field named so in JSON
+// (fields of embedded structs included).
+func memberType(t reflect.Type, name string) reflect.Type {
+	switch {
+	case t == nil:
+		return nil
+	case t.Kind() == reflect.Map:
+		return t.Elem()
+	case t.Kind() != reflect.Struct:
+		return nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case tag == "-":
+		case tag == "" && f.Anonymous:
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if mt := memberType(et, name); mt != nil {
+				return mt
+			}
+		case tag == name, tag == "" && f.IsExported() && f.Name == name:
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// kindOf returns the JSON kind a value of Go type t is written as.
+func kindOf(t reflect.Type) jsontext.Kind {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return '"'
+	case reflect.Bool:
+		return 't'
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return '0'
+	case reflect.Slice, reflect.Array:
+		return '['
+	case reflect.Map, reflect.Struct:
+		return '{'
+	}
+	return 0
+}
+
+// describeType names the JSON a Go type takes, for messages.
+func describeType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.String()
+}
+
+// describeKind names a JSON value of kind k (and its text, for a number
+// or a short string), for messages.
+func describeKind(k jsontext.Kind, v jsontext.Value) string {
+	switch k {
+	case '"':
+		if len(v) > 0 && len(v) <= 40 {
+			return "the string " + string(v)
+		}
+		return "a string"
+	case '0':
+		if len(v) > 0 && len(v) <= 40 {
+			return "the number " + string(v)
+		}
+		return "a number"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '[':
+		return "an array"
+	case '{':
+		return "an object"
+	}
+	return "another kind of value"
 }
 
 func orBody(field string) string {

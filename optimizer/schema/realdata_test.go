@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -144,4 +145,22 @@ func describe(err error) string {
 		s += "\n  " + e.Field + " " + e.Reason + ": " + e.Message
 	}
 	return s
+}
+
+// BenchmarkDecodeSlateRequest decodes an optimize request carrying the
+// 720-player DraftKings NFL slate of 2019-09-08 inline (about 95 kB), as
+// the gateway and the worker do for a request without slate_id.
+func BenchmarkDecodeSlateRequest(b *testing.B) {
+	doc, err := json.Marshal(importSlate(b, nflSlate(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var r schema.OptimizeRequest
+		if err := schema.DecodeBytes(doc, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

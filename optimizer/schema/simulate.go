@@ -1,10 +1,11 @@
 package schema
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
@@ -325,11 +326,10 @@ func explicitStdDev(players []slate.Player, defaults []string) []playerOut {
 	return out
 }
 
-// strictUnmarshal decodes b into v rejecting unknown fields.
+// strictUnmarshal decodes b into v as DecodeBytes does (v2 errors, which
+// the caller's DecodeBytes turns into a *ValidationError).
 func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true))
 }
 
 // missingStdDev appends to list the ids of players whose JSON object lacks

@@ -14,9 +14,8 @@ var errNotCanonical = errors.New("not canonicalizable JSON")
 const maxCanonicalDepth = 512
 
 // canonicalJSON returns the canonical form of a JSON document for the
-// result cache: object members sorted by key (as the decoder matches
-// keys: without regard to ASCII case),
-// insignificant space removed, every string and number token kept as
+// result cache: object members sorted by key (the decoder matches
+// member names exactly), insignificant space removed, every string and number token kept as
 // written. Two documents with the same canonical form are the same
 // document up to member order and spacing, so they decode to the same
 // request; documents that differ only in how a string or number is spelled
@@ -25,9 +24,9 @@ const maxCanonicalDepth = 512
 // calibrations, which may change) has a non-null value
 // (such requests are not cached). One pass, no reflection. doc must be
 // valid JSON (the request decoder has accepted it): literals are copied
-// without being checked. Documents with object keys the decoder could
-// read as one field (duplicates, case variants) or that it reads in ways
-// this does not reproduce (escapes, non-ASCII) are refused: not cached.
+// without being checked. Documents with duplicate keys, or keys whose
+// reading this does not reproduce (escapes, non-ASCII), are refused: not
+// cached.
 func canonicalJSON(doc []byte) (canon []byte, stored bool, err error) {
 	c := canonicalizer{src: doc, out: make([]byte, 0, len(doc))}
 	c.skipSpace()
@@ -57,7 +56,7 @@ type canonicalizer struct {
 // member is one object member: its key token (in the source) and where
 // its canonical value was written in the output.
 type member struct {
-	key, fold  []byte
+	key        []byte
 	start, end int
 }
 
@@ -183,8 +182,7 @@ func (c *canonicalizer) object(depth int) error {
 		if err != nil {
 			return err
 		}
-		fold, ok := foldKey(key)
-		if !ok {
+		if !plainKey(key) {
 			return errNotCanonical
 		}
 		c.skipSpace()
@@ -200,7 +198,7 @@ func (c *canonicalizer) object(depth int) error {
 		if namesStoredData(key) && !bytes.Equal(c.out[vstart:], []byte("null")) {
 			c.stored = true
 		}
-		c.members = append(c.members, member{key: key, fold: fold, start: vstart, end: len(c.out)})
+		c.members = append(c.members, member{key: key, start: vstart, end: len(c.out)})
 		c.skipSpace()
 		if c.pos >= len(c.src) {
 			return errNotCanonical
@@ -214,14 +212,13 @@ func (c *canonicalizer) object(depth int) error {
 		}
 		c.pos++
 	}
-	// Sorted by the name the decoder matches; two members it would take
-	// for one field (duplicates, or names equal but for case) make the
-	// document uncacheable: which one wins is the decoder's business.
+	// Sorted by name; a duplicate name (which the decoder refuses) makes
+	// the document uncacheable.
 	members := c.members[mbase:]
 	defer func() { c.members = c.members[:mbase] }()
-	slices.SortStableFunc(members, func(a, b member) int { return bytes.Compare(a.fold, b.fold) })
+	slices.SortFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
 	for i := 1; i < len(members); i++ {
-		if bytes.Equal(members[i].fold, members[i-1].fold) {
+		if bytes.Equal(members[i].key, members[i-1].key) {
 			return errNotCanonical
 		}
 	}
@@ -241,30 +238,24 @@ func (c *canonicalizer) object(depth int) error {
 	return nil
 }
 
-// foldKey returns a key token as the decoder matches it, ASCII letters
-// lowered; false for keys with escapes or non-ASCII bytes, whose matching
-// this does not reproduce (such documents are not cached).
-func foldKey(key []byte) ([]byte, bool) {
-	upper := false
+// plainKey reports whether a key token has neither escapes nor non-ASCII
+// bytes: two such tokens name the same member exactly when they are equal.
+// Documents with other keys are not cached.
+func plainKey(key []byte) bool {
 	for _, b := range key {
 		if b == '\\' || b >= 0x80 {
-			return nil, false
+			return false
 		}
-		upper = upper || (b >= 'A' && b <= 'Z')
 	}
-	if !upper {
-		return key, true
-	}
-	return bytes.ToLower(key), true
+	return true
 }
 
 // namesStoredData reports whether an object key token (without escapes)
-// names a stored-data field as the request decoder reads it: without
-// regard to case.
+// names a stored-data field.
 func namesStoredData(key []byte) bool {
 	name := key[1 : len(key)-1]
 	for _, f := range storedDataNames {
-		if bytes.EqualFold(name, f) {
+		if bytes.Equal(name, f) {
 			return true
 		}
 	}

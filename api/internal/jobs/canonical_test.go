@@ -12,7 +12,7 @@ import (
 
 // TestCanonicalJSON: member order and spacing do not count, at any depth;
 // arrays keep their order; tokens are kept as written; stored-data fields
-// are found however the key is spelled, as the decoder would read it.
+// are found; names are compared exactly, as the decoder matches them.
 func TestCanonicalJSON(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{`{"b":1,"a":[3,{"y":true,"x":null}],"c":"s"}`, `{"a":[3,{"x":null,"y":true}],"b":1,"c":"s"}`},
@@ -21,7 +21,8 @@ func TestCanonicalJSON(t *testing.T) {
 		{`{}`, `{}`},
 		{`[ {} , [ ] ]`, `[{},[]]`},
 		{`"x\"y"`, `"x\"y"`},
-		{`{"b":1,"A":2}`, `{"A":2,"b":1}`}, // sorted as the decoder matches names
+		{`{"b":1,"A":2}`, `{"A":2,"b":1}`}, // sorted by bytes
+		{`{"a":1,"A":2}`, `{"A":2,"a":1}`}, // two names (map keys: player ids)
 	}
 	for _, c := range cases {
 		got, stored, err := canonicalJSON([]byte(c.in))
@@ -29,19 +30,19 @@ func TestCanonicalJSON(t *testing.T) {
 			t.Errorf("%q: %s %v %v, want %s", c.in, got, stored, err, c.want)
 		}
 	}
-	for _, stored := range []string{`{"slate_id":"s"}`, `{"a":[{"source":{}}]}`, `{"Slate_ID":"s"}`, `{"CALIBRATION_ID":"latest"}`} {
+	for _, stored := range []string{`{"slate_id":"s"}`, `{"a":[{"source":{}}]}`, `{"calibration_id":"latest"}`} {
 		if _, got, err := canonicalJSON([]byte(stored)); err != nil || !got {
 			t.Errorf("%s: stored data not found (%v)", stored, err)
 		}
 	}
-	// Keys the decoder could read as one field, or reads in ways the
-	// canonical form does not reproduce: not cacheable at all.
-	for _, odd := range []string{`{"a":2,"a":1}`, `{"a":1,"A":2}`, `{"a":1,"\u0061":2}`, `{"slate\u005fid":"s"}`, `{"ſource":{}}`, `{"x":{"é":1}}`} {
+	// Duplicate keys, or keys read in ways the canonical form does not
+	// reproduce: not cacheable at all.
+	for _, odd := range []string{`{"a":2,"a":1}`, `{"a":1,"\u0061":2}`, `{"slate\u005fid":"s"}`, `{"ſource":{}}`, `{"x":{"é":1}}`} {
 		if _, _, err := canonicalJSON([]byte(odd)); err == nil {
 			t.Errorf("%s: canonicalized", odd)
 		}
 	}
-	for _, plain := range []string{`{"slate_id":null}`, `{"slates":"x"}`, `{"name":"slate_id"}`} {
+	for _, plain := range []string{`{"slate_id":null}`, `{"slates":"x"}`, `{"name":"slate_id"}`, `{"Slate_ID":"s"}`} {
 		if _, got, _ := canonicalJSON([]byte(plain)); got {
 			t.Errorf("%s: stored data found", plain)
 		}
