@@ -30,7 +30,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"invalid UTF-8", "{\"site\":\"dr\xffaft\"}", optimize, "site", schema.ReasonSyntax, "UTF-8"},
 		{"names match exactly", `{"Site":"draftkings"}`, optimize, "Site", schema.ReasonUnknown, `"Site"`},
 		{"unknown nested", `{"players":[{"id":"p1"},{"id":"p2","bogus":1}]}`, optimize, "players[1].bogus", schema.ReasonUnknown, `"bogus"`},
-		{"duplicate", `{"site":"draftkings","site":"fanduel"}`, optimize, "site", schema.ReasonDuplicate, "twice"},
+		{"duplicate", `{"site":"draftkings","site":"fanduel"}`, optimize, "site", schema.ReasonSyntax, "twice"},
 		{"string for integer", `{"players":[{"id":"p1","salary":"9000"}]}`, optimize, "players[0].salary", schema.ReasonType, "an integer, not a string"},
 		{"fraction for integer", `{"lineups":1.5}`, optimize, "lineups", schema.ReasonType, "an integer, not the number 1.5"},
 		{"integer out of range", `{"lineups":99999999999999999999}`, optimize, "lineups", schema.ReasonOutOfRange, "99999999999999999999"},

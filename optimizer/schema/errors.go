@@ -145,8 +145,8 @@ func decodeError(t reflect.Type, err error) error {
 	var syn *jsontext.SyntacticError
 	if errors.As(err, &syn) {
 		field := fieldPath(t, ptr+syn.JSONPointer)
-		if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
-			return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonDuplicate,
+		if errors.Is(syn.Err, jsontext.ErrDuplicateName) { // not well-formed (RFC 7493): a syntax error
+			return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonSyntax,
 				Message: fmt.Sprintf("%s appears twice in its object", orBody(field))}}}
 		}
 		return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonSyntax,

@@ -41,3 +41,31 @@ func TestOptimizeRefusedAtSubmit(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedDocumentIs400: a document that is not well-formed for its
+// schema (bad JSON, a duplicate or unknown member — names match exactly —,
+// a value of the wrong type, invalid UTF-8, trailing data) is a 400 naming
+// the field; a well-formed value out of its range is a 422.
+func TestMalformedDocumentIs400(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		body          string
+		status        int
+		field, reason string
+	}{
+		{`{"site":"draftkings","site":"fanduel"}`, 400, "site", "syntax"},
+		{`{"Site":"draftkings"}`, 400, "Site", "unknown_field"},
+		{`{"site":"draftkings","players":[{"id":"1","salary":"5000"}]}`, 400, "players[0].salary", "wrong_type"},
+		{`{"constraints":{"exposures":{"1":{"max":"half"}}}}`, 400, "constraints.exposures.1.max", "wrong_type"},
+		{"{\"site\":\"draft\xffkings\"}", 400, "site", "syntax"},
+		{`{"site":"draftkings"} {}`, 400, "", "syntax"},
+		{`{"lineups":99999999999999999999}`, 422, "lineups", "out_of_range"},
+	}
+	for _, tc := range tests {
+		w := f.do("POST", "/v1/optimize", admin, strings.NewReader(tc.body))
+		b := decodeError(t, w)
+		if w.Code != tc.status || len(b.Error.Details) != 1 || b.Error.Details[0].Field != tc.field || b.Error.Details[0].Reason != tc.reason {
+			t.Errorf("%q: %d %s, want %d %q %s", tc.body, w.Code, w.Body, tc.status, tc.field, tc.reason)
+		}
+	}
+}
