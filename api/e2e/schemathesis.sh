@@ -4,8 +4,15 @@
 # free loopback port) and no worker (submitted jobs stay queued), every
 # operation of /openapi.json called with the admin key.
 #
-# Checks: no 5xx (not_a_server_error), and that answers conform to the
-# spec (status codes, content types, response schemas). Bounded: at most
+# Checks: no 5xx (not_a_server_error); answers conform to the spec
+# (status codes, content types, headers, response schemas); a request the
+# schema forbids is refused (negative_data_rejection), as is one without
+# a required header (missing_required_header), without credentials or
+# with bad ones (ignored_auth), or with an undocumented method
+# (unsupported_method); a deleted resource is gone (use_after_free) and a
+# created one can be read (ensure_resource_availability). Not checked:
+# positive_data_acceptance (a document the schema allows may still break
+# a roster rule or name no stored slate). Bounded: at most
 # SCHEMATHESIS_MAX_EXAMPLES (20) cases per operation, a fixed seed.
 #
 # So that the operations on a stored slate reach their logic instead of
@@ -101,7 +108,7 @@ status=0
 # 3.11 failed once here with "AST constructor recursion depth mismatch".
 (cd "$work" && "$venv/bin/schemathesis" run "http://$gw_addr/openapi.json" \
 	-H "X-API-Key: $admin_key" \
-	--checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+	--checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,negative_data_rejection,missing_required_header,unsupported_method,ignored_auth,use_after_free,ensure_resource_availability \
 	--max-examples "$max_examples" --seed "$seed" \
 	--phases examples,coverage,fuzzing \
 	--generation-with-security-parameters false --generation-database none \

@@ -127,3 +127,40 @@ func FuzzDecodeBytes(f *testing.F) {
 		}
 	})
 }
+
+// TestRejectNulls: the first null member or element is named; members
+// named opaque are not looked into; a document without null passes.
+func TestRejectNulls(t *testing.T) {
+	type inner struct {
+		C *int `json:"c"`
+	}
+	type doc struct {
+		A       string          `json:"a"`
+		B       []inner         `json:"b"`
+		Request json.RawMessage `json:"request"`
+	}
+	tests := []struct{ in, field string }{
+		{`{"a":"x","b":[{"c":1}],"request":{"x":null}}`, ""},
+		{`{"a":null}`, "a"},
+		{`{"a":"request","b":[{"c":1},{"c":null}]}`, "b[1].c"},
+		{`{"b":[null]}`, "b[0]"},
+		{`{"request":null,"a":null}`, "a"},
+		{`null`, ""},
+	}
+	for _, tc := range tests {
+		err := schema.RejectNulls([]byte(tc.in), new(doc), "request")
+		var ve *schema.ValidationError
+		switch {
+		case tc.field == "" && tc.in == "null":
+			if !errors.As(err, &ve) || ve.Errors[0].Field != "" {
+				t.Errorf("%s: %v, want the body named", tc.in, err)
+			}
+		case tc.field == "":
+			if err != nil {
+				t.Errorf("%s: %v", tc.in, err)
+			}
+		case !errors.As(err, &ve) || ve.Errors[0].Field != tc.field || ve.Errors[0].Reason != schema.ReasonType:
+			t.Errorf("%s: %v, want %s wrong_type", tc.in, err, tc.field)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/go-json-experiment/json"
@@ -123,6 +124,40 @@ func DecodeBytes(b []byte, v any) error {
 		return decodeError(reflect.TypeOf(v), err)
 	}
 	return nil
+}
+
+// RejectNulls returns a *ValidationError naming the first member or
+// element of the JSON document b whose value is null, as DecodeBytes names
+// fields for a document of v's type; nil when there is none. The values
+// of object members named in opaque (documents carried whole, checked on
+// their own) are not looked into. b must be valid JSON (DecodeBytes
+// accepted it). For documents none of whose members is nullable.
+func RejectNulls(b []byte, v any, opaque ...string) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	for {
+		switch dec.PeekKind() {
+		case 0: // the end (or an error DecodeBytes has reported)
+			return nil
+		case 'n':
+			if _, err := dec.ReadToken(); err != nil {
+				return nil
+			}
+			field := fieldPath(reflect.TypeOf(v), dec.StackPointer())
+			return &ValidationError{Errors: []FieldError{{Field: field, Reason: ReasonType, Message: fmt.Sprintf("%s must not be null", orBody(field))}}}
+		}
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil
+		}
+		if tok.Kind() != '"' {
+			continue
+		}
+		if kind, n := dec.StackIndex(dec.StackDepth()); kind == '{' && n%2 == 1 && slices.Contains(opaque, tok.String()) {
+			if err := dec.SkipValue(); err != nil {
+				return nil
+			}
+		}
+	}
 }
 
 // decodeError turns a decoding error of a document into t into a

@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/dfsopt/dfsopt/api/internal/jobs"
+	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 	"github.com/dfsopt/dfsopt/pkg/requestid"
@@ -48,7 +52,7 @@ func (h *handlers) batch(c *gin.Context) {
 		return
 	}
 	var req batchRequest
-	if err := decodeStrict(c, &req); err != nil {
+	if err := decodeStrict(c, &req, "request"); err != nil {
 		abort(c, err)
 		return
 	}
@@ -56,6 +60,10 @@ func (h *handlers) batch(c *gin.Context) {
 		abort(c, &httpError{status: http.StatusUnprocessableEntity, code: CodeInvalidRequest,
 			message: "jobs must hold between 1 and " + strconv.Itoa(MaxBatchJobs) + " items",
 			details: []ErrorDetail{{Field: "jobs", Reason: "out_of_range"}}})
+		return
+	}
+	if err := h.checkItems(req.Jobs); err != nil {
+		abort(c, err)
 		return
 	}
 	p, _ := principalOf(c)
@@ -68,6 +76,35 @@ func (h *handlers) batch(c *gin.Context) {
 		results[i] = h.batchItem(c, p, i, it)
 	}
 	c.JSON(http.StatusMultiStatus, batchResponse{Results: results})
+}
+
+// checkItems refuses, whole, a batch whose items do not have the form the
+// schema gives them: a known type and a request that is a JSON object.
+// What a request document says is checked when it is submitted, item by
+// item.
+func (h *handlers) checkItems(items []batchItem) error {
+	var types []string
+	for _, k := range h.d.Registry.Kinds() {
+		types = append(types, k.Type)
+	}
+	var l []schema.FieldError
+	for i, it := range items {
+		at := "jobs[" + strconv.Itoa(i) + "]"
+		if _, ok := h.d.Registry.Lookup(it.Type); !ok {
+			l = append(l, schema.FieldError{Field: at + ".type", Reason: schema.ReasonInvalid,
+				Message: fmt.Sprintf("%s.type must be one of %s, not %q", at, strings.Join(types, ", "), it.Type)})
+		}
+		switch req := bytes.TrimLeft(it.Request, " \t\r\n"); {
+		case len(req) == 0:
+			l = append(l, schema.FieldError{Field: at + ".request", Reason: schema.ReasonRequired, Message: at + ".request is required"})
+		case req[0] != '{':
+			l = append(l, schema.FieldError{Field: at + ".request", Reason: schema.ReasonType, Message: at + ".request must be an object (the request document of its type)"})
+		}
+	}
+	if len(l) > 0 {
+		return &schema.ValidationError{Errors: l}
+	}
+	return nil
 }
 
 // batchResponse is the 207 answer of POST /v1/batch (BatchResponse).
@@ -99,12 +136,7 @@ func (h *handlers) batchItem(c *gin.Context, p auth.Principal, i int, it batchIt
 		info.RequestID = requestid.From(c.Request.Context())
 		return BatchResult{Index: i, Status: status, Error: &info}
 	}
-	k, ok := h.d.Registry.Lookup(it.Type)
-	if !ok {
-		return fail(&httpError{status: http.StatusUnprocessableEntity, code: CodeInvalidRequest,
-			message: "unknown job type " + strconv.Quote(it.Type),
-			details: []ErrorDetail{{Field: "jobs[" + strconv.Itoa(i) + "].type", Reason: "invalid"}}})
-	}
+	k, _ := h.d.Registry.Lookup(it.Type) // checkItems found it
 	if k.Type == task.TypeCalibrate {
 		if err := p.Require(auth.ScopeCalibrate); err != nil {
 			return fail(err)

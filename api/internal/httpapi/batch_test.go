@@ -24,7 +24,9 @@ func decodeBatch(t *testing.T, b []byte) []BatchResult {
 }
 
 // TestBatch: each item is validated and submitted on its own; the answer
-// is 207 with one result per item, in order.
+// is 207 with one result per item, in order. A batch whose items do not
+// have the schema's form (a known type, a request object) is refused
+// whole.
 func TestBatch(t *testing.T) {
 	f := newFixture(t)
 	key := f.ownerKey(t, "alice")
@@ -32,7 +34,6 @@ func TestBatch(t *testing.T) {
 	w := f.do("POST", "/v1/batch", key, strings.NewReader(batchBody(
 		`{"type":"optimize","request":`+validBody+`}`,
 		`{"type":"optimize","request":`+invalid+`}`,
-		`{"type":"nope","request":{}}`,
 		`{"type":"calibrate","request":{}}`,
 	)))
 	if w.Code != 207 {
@@ -42,7 +43,7 @@ func TestBatch(t *testing.T) {
 	want := []struct {
 		status int
 		code   string
-	}{{202, ""}, {422, CodeInvalidRequest}, {422, CodeInvalidRequest}, {403, CodeForbidden}}
+	}{{202, ""}, {422, CodeInvalidRequest}, {403, CodeForbidden}}
 	if len(rs) != len(want) {
 		t.Fatalf("%d results: %s", len(rs), w.Body)
 	}
@@ -63,14 +64,22 @@ func TestBatch(t *testing.T) {
 	for _, c := range []struct {
 		name, body string
 		status     int
+		field      string
 	}{
-		{"empty", `{"jobs":[]}`, 422},
-		{"too many", batchBody(slices.Repeat([]string{`{"type":"optimize","request":{}}`}, MaxBatchJobs+1)...), 422},
-		{"unknown field", `{"jobs":[],"x":1}`, 400},
-		{"not json", `{`, 400},
+		{"empty", `{"jobs":[]}`, 422, "jobs"},
+		{"too many", batchBody(slices.Repeat([]string{`{"type":"optimize","request":{}}`}, MaxBatchJobs+1)...), 422, "jobs"},
+		{"unknown field", `{"jobs":[],"x":1}`, 400, "x"},
+		{"not json", `{`, 400, ""},
+		// An item without the schema's form refuses the whole batch, naming it.
+		{"unknown type", batchBody(`{"type":"optimize","request":`+validBody+`}`, `{"type":"nope","request":{}}`), 422, "jobs[1].type"},
+		{"request not an object", batchBody(`{"type":"optimize","request":[1]}`), 400, "jobs[0].request"},
+		{"request null", batchBody(`{"type":"optimize","request":null}`), 400, "jobs[0].request"},
+		{"request missing", batchBody(`{"type":"optimize"}`), 422, "jobs[0].request"},
+		{"type null", batchBody(`{"type":null,"request":{}}`), 400, "jobs[0].type"},
 	} {
 		w := f.do("POST", "/v1/batch", key, strings.NewReader(c.body))
-		if b := decodeError(t, w); w.Code != c.status || b.Error.Code != CodeInvalidRequest {
+		b := decodeError(t, w)
+		if w.Code != c.status || b.Error.Code != CodeInvalidRequest || (c.field != "" && (len(b.Error.Details) == 0 || b.Error.Details[0].Field != c.field)) {
 			t.Fatalf("%s: %d %s", c.name, w.Code, w.Body)
 		}
 	}

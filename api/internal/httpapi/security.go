@@ -1,11 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -15,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/dfsopt/dfsopt/optimizer/schema"
 	"github.com/dfsopt/dfsopt/pkg/auth"
 	"github.com/dfsopt/dfsopt/pkg/logging"
 	"github.com/dfsopt/dfsopt/pkg/ratelimit"
@@ -314,29 +311,19 @@ func audit(log *zap.Logger) gin.HandlerFunc {
 	}
 }
 
-// decodeStrict decodes a small JSON body into v: one object, no unknown
-// fields (named in the 400), nothing after it.
-func decodeStrict(c *gin.Context, v any) error {
+// decodeStrict decodes a JSON body into v as request documents are
+// decoded (schema.DecodeBytes: one object, member names exact, unknown and
+// duplicate members refused, nothing after it; errors name the field) and
+// refuses null values, which no member of these bodies takes; the values
+// of members named in opaque (request documents carried whole, checked
+// when submitted) are not looked into.
+func decodeStrict(c *gin.Context, v any, opaque ...string) error {
 	b, err := readBody(c.Request)
 	if err != nil {
 		return bodyError(err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		he := &httpError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: "invalid JSON: " + err.Error()}
-		var te *json.UnmarshalTypeError
-		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			field, _ := strconv.Unquote(name)
-			he.message = "unknown field " + name
-			he.details = []ErrorDetail{{Field: field, Reason: "unknown_field"}}
-		} else if errors.As(err, &te) {
-			he.details = []ErrorDetail{{Field: te.Field, Reason: "wrong_type"}}
-		}
-		return he
+	if err := schema.DecodeBytes(b, v); err != nil {
+		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errStatus(http.StatusBadRequest, CodeInvalidRequest, "invalid JSON: data after the object")
-	}
-	return nil
+	return schema.RejectNulls(b, v, opaque...)
 }
