@@ -53,11 +53,52 @@ type canonicalizer struct {
 	vals    []byte
 }
 
-// member is one object member: its key token (in the source) and where
-// its canonical value was written in the output.
+// member is one object member: its key token (in the source), the token's
+// first 8 bytes as a big-endian number (zero-padded: ordered as the
+// tokens are, so most comparisons stop there), and where its canonical
+// value was written in the output.
 type member struct {
 	key        []byte
+	prefix     uint64
 	start, end int
+}
+
+// keyPrefix returns the first 8 bytes of a key token, big-endian,
+// zero-padded.
+func keyPrefix(key []byte) uint64 {
+	var p uint64
+	for i := range 8 {
+		p <<= 8
+		if i < len(key) {
+			p |= uint64(key[i])
+		}
+	}
+	return p
+}
+
+// compareMembers orders members by key token.
+func compareMembers(a, b *member) int {
+	switch {
+	case a.prefix < b.prefix:
+		return -1
+	case a.prefix > b.prefix:
+		return 1
+	}
+	return bytes.Compare(a.key, b.key)
+}
+
+// sortMembers sorts members by key: insertion sort for the few members of
+// most objects, slices.SortFunc beyond.
+func sortMembers(ms []member) {
+	if len(ms) > 12 {
+		slices.SortFunc(ms, func(a, b member) int { return compareMembers(&a, &b) })
+		return
+	}
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && compareMembers(&ms[j], &ms[j-1]) < 0; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
 }
 
 func (c *canonicalizer) skipSpace() {
@@ -94,6 +135,16 @@ func (c *canonicalizer) value(depth int) error {
 func (c *canonicalizer) str() ([]byte, error) {
 	start := c.pos
 	c.pos++
+	// Most strings have no escape: find the closing quote at once.
+	if n := bytes.IndexByte(c.src[c.pos:], '"'); n >= 0 && bytes.IndexByte(c.src[c.pos:c.pos+n], '\\') < 0 {
+		for _, b := range c.src[c.pos : c.pos+n] {
+			if b < 0x20 {
+				return nil, errNotCanonical
+			}
+		}
+		c.pos += n + 1
+		return c.src[start:c.pos], nil
+	}
 	for c.pos < len(c.src) {
 		switch c.src[c.pos] {
 		case '\\':
@@ -198,7 +249,7 @@ func (c *canonicalizer) object(depth int) error {
 		if namesStoredData(key) && !bytes.Equal(c.out[vstart:], []byte("null")) {
 			c.stored = true
 		}
-		c.members = append(c.members, member{key: key, start: vstart, end: len(c.out)})
+		c.members = append(c.members, member{key: key, prefix: keyPrefix(key), start: vstart, end: len(c.out)})
 		c.skipSpace()
 		if c.pos >= len(c.src) {
 			return errNotCanonical
@@ -216,7 +267,7 @@ func (c *canonicalizer) object(depth int) error {
 	// the document uncacheable.
 	members := c.members[mbase:]
 	defer func() { c.members = c.members[:mbase] }()
-	slices.SortFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
+	sortMembers(members)
 	for i := 1; i < len(members); i++ {
 		if bytes.Equal(members[i].key, members[i-1].key) {
 			return errNotCanonical

@@ -132,17 +132,23 @@ func FuzzCanonicalJSON(f *testing.F) {
 }
 
 // BenchmarkCanonicalJSON: the cache key's canonical form of the load
-// test's optimize request (2.9 kB, 30 player objects).
+// test's optimize request (tiny: 2.9 kB, 12 players) and of a real one
+// (slate: the DraftKings NBA slate of 2025-01-12 with its projections, 209
+// players, 57 kB as written by dfsopt --emit-request).
 func BenchmarkCanonicalJSON(b *testing.B) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "e2e", "testdata", "optimize-nba-tiny.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(doc)))
-	for b.Loop() {
-		if _, _, err := canonicalJSON(doc); err != nil {
+	for _, c := range []struct{ name, file string }{{"tiny", "optimize-nba-tiny.json"}, {"slate", "optimize-nba-2025-01-12.json"}} {
+		doc, err := os.ReadFile(filepath.Join("..", "..", "e2e", "testdata", c.file))
+		if err != nil {
 			b.Fatal(err)
 		}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				if _, _, err := canonicalJSON(doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

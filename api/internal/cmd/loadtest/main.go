@@ -107,7 +107,7 @@ func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.StringVar(&cfg.gatewayBin, "gateway", "bin/gateway", "the gateway binary")
 	fs.StringVar(&cfg.redisServer, "redis-server", "redis-server", "the redis-server binary")
-	fs.StringVar(&cfg.requestFile, "request", "api/e2e/testdata/optimize-nba-tiny.json", "the optimize request document submitted")
+	fs.StringVar(&cfg.requestFile, "request", "api/e2e/testdata/optimize-nba-tiny.json", "the optimize request document submitted (compacted); api/e2e/testdata/optimize-nba-2025-01-12.json is a real slate's")
 	fs.StringVar(&cfg.generator, "generator", "auto", "HTTP load generator: wrk, go (net/http), or auto (wrk when on PATH)")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "length of each phase (whole seconds with wrk)")
 	fs.IntVar(&cfg.clients, "clients", 16, "concurrent clients per phase")
@@ -123,9 +123,12 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
-	if !json.Valid(body) {
-		return fmt.Errorf("request %s is not JSON", cfg.requestFile)
+	// Sent compact, as clients send it.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, body); err != nil {
+		return fmt.Errorf("request %s is not JSON: %w", cfg.requestFile, err)
 	}
+	body = compact.Bytes()
 	wrkBin, err := generator(cfg.generator)
 	if err != nil {
 		return err
