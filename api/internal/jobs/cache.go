@@ -6,17 +6,18 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/jobstore"
 )
 
-// cacheKeyOf returns the result cache key of a submission: the hex SHA-256
-// of its job type, feature flags and canonical request document
-// (canonicalJSON: members sorted by key, no insignificant space; the seed
-// is part of it), per principal. "" when the request is not cacheable.
-func cacheKeyOf(sub Submission, flags []string) string {
+// cacheKeyOf returns the result cache key of a submission whose body
+// decoded to doc: the hex SHA-256 of its job type, feature flags and the
+// digest of doc (digester: the decoded value, seed included), per
+// principal. "" when the request is not cacheable (NoCache, or it names
+// stored data).
+func (s *Service) cacheKeyOf(sub Submission, doc any, flags []string) string {
 	if sub.NoCache {
 		return ""
 	}
-	canon, stored, err := canonicalJSON(sub.Body)
+	sum, stored, err := s.digests.digest(doc)
 	if err != nil || stored {
 		return ""
 	}
-	return jobstore.CacheKey(sub.Principal.ID, hexSHA256([]byte(sub.Kind.Type), []byte(strings.Join(flags, ",")), canon))
+	return jobstore.CacheKey(sub.Principal.ID, hexSHA256([]byte(sub.Kind.Type), []byte(strings.Join(flags, ",")), sum[:]))
 }

@@ -101,34 +101,56 @@ func TestResultCache(t *testing.T) {
 	}
 }
 
-// TestCacheKey: the key is canonical (key order and spacing do not count),
-// includes the type, seed and flags, and is empty for requests naming
-// stored data or opting out.
+// TestCacheKey: the key is the decoded document's (member order, spacing,
+// escapes and number spelling do not count), includes the type, seed and
+// flags, and is empty for requests naming stored data or opting out.
 func TestCacheKey(t *testing.T) {
-	opt, _ := task.Standard(job.Services{}).Lookup(task.TypeOptimize)
-	sim, _ := task.Standard(job.Services{}).Lookup(task.TypeSimulate)
+	reg := task.Standard(job.Services{})
+	opt, _ := reg.Lookup(task.TypeOptimize)
+	sim, _ := reg.Lookup(task.TypeSimulate)
+	var s Service
 	key := func(k *task.Kind, body string, flags ...string) string {
-		return cacheKeyOf(Submission{Kind: k, Body: []byte(body), Principal: alice}, flags)
+		t.Helper()
+		doc := any(new(schema.OptimizeRequest))
+		if k == sim {
+			doc = new(schema.SimulateRequest)
+		}
+		if err := schema.DecodeBytes([]byte(body), doc); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		return s.cacheKeyOf(Submission{Kind: k, Body: []byte(body), Principal: alice}, doc, flags)
 	}
-	a := key(opt, `{"seed":1,"lineups":2}`)
-	if a == "" || a != key(opt, "{ \"lineups\": 2,\n \"seed\": 1 }") {
-		t.Fatal("not canonical")
+	a := key(opt, `{"seed":1,"site":"dk","players":[{"id":"p1","projection":1.5}]}`)
+	for _, same := range []string{
+		"{ \"players\": [ {\"projection\": 1.50, \"id\": \"p1\"} ],\n \"site\": \"dk\", \"seed\": 1 }",
+		`{"seed":1,"site":"\u0064k","players":[{"id":"p1","projection":15e-1}]}`,
+		`{"seed":1,"site":"dk","players":[{"id":"p1","projection":1.5,"salary":0}],"constraints":null}`,
+	} {
+		if a == "" || key(opt, same) != a {
+			t.Errorf("%s: another key for the same document", same)
+		}
 	}
 	for name, other := range map[string]string{
-		"seed":  key(opt, `{"seed":2,"lineups":2}`),
-		"type":  key(sim, `{"seed":1,"lineups":2}`),
-		"flags": key(opt, `{"seed":1,"lineups":2}`, "f"),
+		"seed":       key(opt, `{"seed":2,"site":"dk","players":[{"id":"p1","projection":1.5}]}`),
+		"projection": key(opt, `{"seed":1,"site":"dk","players":[{"id":"p1","projection":1.6}]}`),
+		"order":      key(opt, `{"seed":1,"site":"dk","players":[{"id":"p1","projection":1.5},{"id":"p2"}]}`),
+		"type":       key(sim, `{"seed":1,"site":"dk","players":[{"id":"p1","projection":1.5}]}`),
+		"flags":      key(opt, `{"seed":1,"site":"dk","players":[{"id":"p1","projection":1.5}]}`, "f"),
 	} {
 		if other == a {
 			t.Errorf("%s not in the key", name)
 		}
 	}
-	for _, body := range []string{`{"slate_id":"s"}`, `{"source":{"slate_ids":["a"]}}`, `{"outcome_model":{"calibration_id":"latest"}}`} {
-		if k := key(opt, body); k != "" {
+	for _, body := range []string{`{"slate_id":"s"}`, `{"calibration_id":"latest"}`} {
+		k := opt
+		if body == `{"calibration_id":"latest"}` {
+			k = sim
+		}
+		if key(k, body) != "" {
 			t.Errorf("%s cacheable", body)
 		}
 	}
-	if cacheKeyOf(Submission{Kind: opt, Body: []byte(`{}`), Principal: alice, NoCache: true}, nil) != "" {
+	if s.cacheKeyOf(Submission{Kind: opt, Principal: alice, NoCache: true}, new(schema.OptimizeRequest), nil) != "" {
 		t.Error("NoCache ignored")
 	}
 }

@@ -92,6 +92,8 @@ type Service struct {
 	// batching is set.
 	marks    chan string
 	batching atomic.Bool
+	// digests computes the result cache's keys.
+	digests digester
 }
 
 // WithWebhooks makes Submit check webhook_url against policy
@@ -265,7 +267,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*jobstore.Job, er
 	if req.Options.Cache == schema.CacheBypass {
 		sub.NoCache = true // as Cache-Control: no-cache
 	}
-	j.CacheKey = cacheKeyOf(sub, j.Flags)
+	j.CacheKey = s.cacheKeyOf(sub, req.Doc, j.Flags)
 	t, err := sub.Kind.NewTask(&task.Payload{
 		JobID: j.ID, Request: sub.Body, Principal: j.Owner, RequestID: j.RequestID, Traceparent: sub.Traceparent,
 		Flags: j.Flags,

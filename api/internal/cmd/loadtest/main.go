@@ -107,7 +107,7 @@ func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.StringVar(&cfg.gatewayBin, "gateway", "bin/gateway", "the gateway binary")
 	fs.StringVar(&cfg.redisServer, "redis-server", "redis-server", "the redis-server binary")
-	fs.StringVar(&cfg.requestFile, "request", "api/e2e/testdata/optimize-nba-tiny.json", "the optimize request document submitted (compacted); api/e2e/testdata/optimize-nba-2025-01-12.json is a real slate's")
+	fs.StringVar(&cfg.requestFile, "request", "api/e2e/testdata/optimize-nba-tiny.json", "the optimize request document submitted (compacted); examples/optimize-dk-nba-2025-01-12.json is a real slate's (209 players)")
 	fs.StringVar(&cfg.generator, "generator", "auto", "HTTP load generator: wrk, go (net/http), or auto (wrk when on PATH)")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "length of each phase (whole seconds with wrk)")
 	fs.IntVar(&cfg.clients, "clients", 16, "concurrent clients per phase")
