@@ -28,14 +28,15 @@ import (
 
 const repoRoot = "../../.."
 
-// configVars are the DFSOPT_* variables pkg/config reads.
+// configVars are the DFSOPT_* variables pkg/config reads, and the Go
+// runtime's GOGC and GOMEMLIMIT (read by every binary).
 func configVars(t *testing.T) map[string]bool {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(repoRoot, "pkg/config/*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]bool{}
+	vars := map[string]bool{"GOGC": true, "GOMEMLIMIT": true}
 	re := regexp.MustCompile(`"(DFSOPT_[A-Z0-9_]+)"`)
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {

@@ -31,6 +31,9 @@
 // Usage (from the repository root, after make build):
 //
 //	go run ./api/internal/cmd/loadtest -gateway bin/gateway -request api/e2e/testdata/optimize-nba-tiny.json
+//
+// The default request is a real one: the DraftKings NBA slate of
+// 2025-01-12 with its projections (examples/, 209 players, 35 kB compact).
 package main
 
 import (
@@ -107,7 +110,7 @@ func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.StringVar(&cfg.gatewayBin, "gateway", "bin/gateway", "the gateway binary")
 	fs.StringVar(&cfg.redisServer, "redis-server", "redis-server", "the redis-server binary")
-	fs.StringVar(&cfg.requestFile, "request", "api/e2e/testdata/optimize-nba-tiny.json", "the optimize request document submitted (compacted); examples/optimize-dk-nba-2025-01-12.json is a real slate's (209 players)")
+	fs.StringVar(&cfg.requestFile, "request", "examples/optimize-dk-nba-2025-01-12.json", "the optimize request document submitted (compacted): by default a real slate's (209 players); api/e2e/testdata/optimize-nba-tiny.json has 12")
 	fs.StringVar(&cfg.generator, "generator", "auto", "HTTP load generator: wrk, go (net/http), or auto (wrk when on PATH)")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "length of each phase (whole seconds with wrk)")
 	fs.IntVar(&cfg.clients, "clients", 16, "concurrent clients per phase")
