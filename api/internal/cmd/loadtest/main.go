@@ -141,6 +141,7 @@ func run(args []string, out io.Writer) error {
 		gen = "Go net/http client (install wrk for a lighter one)"
 	}
 	fmt.Fprintf(out, "loadtest: %d runs of 5 phases, %d clients, %v per phase, no worker; HTTP load from %s\n", cfg.runs, cfg.clients, cfg.duration, gen)
+	fmt.Fprintf(out, "request: %s (%d bytes compact)\n", cfg.requestFile, len(body))
 	var all []figures
 	for i := range cfg.runs {
 		r, err := once(context.Background(), cfg, body, wrkBin)
