@@ -21,7 +21,7 @@ func (s *Store) LimitCache(maxBytes int) *Store {
 }
 
 // CacheKey returns the Redis key of the result cache entry of a request
-// (hash: the hex SHA-256 of its job type and canonical document) for a
+// (hash: the hex SHA-256 of its job type, flags and decoded document) for a
 // principal: it names the job that computed the result.
 func CacheKey(owner, hash string) string { return KeyPrefix + "cache:" + owner + ":" + hash }
 
