@@ -155,12 +155,5 @@ func BenchmarkDecodeSlateRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(doc)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var r schema.OptimizeRequest
-		if err := schema.DecodeBytes(doc, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchmarkDecode(b, doc)
 }

@@ -15,55 +15,74 @@ import (
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
+// archive is a store and an Asynq queue on one Redis, to make jobs and
+// archive their tasks.
+type archive struct {
+	t      *testing.T
+	ctx    context.Context
+	store  *jobstore.Store
+	client *asynq.Client
+	insp   *asynq.Inspector
+}
+
+func newArchive(t *testing.T) *archive {
+	r := redistest.New(t)
+	a := &archive{t: t, ctx: context.Background(), store: jobstore.New(r.Client, time.Hour),
+		client: asynq.NewClientFromRedisClient(r.Client), insp: asynq.NewInspectorFromRedisClient(r.Client)}
+	t.Cleanup(func() { _ = a.client.Close() })
+	return a
+}
+
+// archived enqueues a task of jobID and archives it, as Asynq does when it
+// gives the task up.
+func (a *archive) archived(typ, taskID, queue, jobID string) {
+	a.t.Helper()
+	payload := []byte(`{"job_id":"` + jobID + `","principal":"alice","request":{}}`)
+	if _, err := a.client.EnqueueContext(a.ctx, asynq.NewTask(typ, payload, asynq.TaskID(taskID), asynq.Queue(queue))); err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.insp.ArchiveTask(queue, taskID); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// job records a job of alice's with the given status (queued, running or
+// succeeded).
+func (a *archive) job(id string, status jobstore.Status) {
+	a.t.Helper()
+	if err := a.store.Create(a.ctx, &jobstore.Job{ID: id, Type: task.TypeOptimize, Queue: "default", Owner: "alice"}); err != nil {
+		a.t.Fatal(err)
+	}
+	if status == jobstore.StatusQueued {
+		return
+	}
+	if _, _, err := a.store.Start(a.ctx, id, time.Minute); err != nil {
+		a.t.Fatal(err)
+	}
+	if status == jobstore.StatusSucceeded {
+		if _, err := a.store.Succeed(a.ctx, id, "alice", []byte(`{}`)); err != nil {
+			a.t.Fatal(err)
+		}
+	}
+}
+
 // TestAbandonedTasks: a job whose task Asynq archived while the job was
 // running (its workers died too often) is failed with code internal; a
 // job already final, a chunk of a finished job and a webhook task are left
 // alone; a second pass changes nothing.
 func TestAbandonedTasks(t *testing.T) {
-	r := redistest.New(t)
-	ctx := context.Background()
-	store := jobstore.New(r.Client, time.Hour)
-	client := asynq.NewClientFromRedisClient(r.Client)
-	defer client.Close()
-	insp := asynq.NewInspectorFromRedisClient(r.Client)
-	rec := NewReconciler(store, insp, zap.NewNop())
-
-	archived := func(typ, taskID, queue, jobID string) {
-		t.Helper()
-		payload := []byte(`{"job_id":"` + jobID + `","principal":"alice","request":{}}`)
-		if _, err := client.EnqueueContext(ctx, asynq.NewTask(typ, payload, asynq.TaskID(taskID), asynq.Queue(queue))); err != nil {
-			t.Fatal(err)
-		}
-		if err := insp.ArchiveTask(queue, taskID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	job := func(id string, status jobstore.Status) {
-		t.Helper()
-		if err := store.Create(ctx, &jobstore.Job{ID: id, Type: task.TypeOptimize, Queue: "default", Owner: "alice"}); err != nil {
-			t.Fatal(err)
-		}
-		if status == jobstore.StatusQueued {
-			return
-		}
-		if _, _, err := store.Start(ctx, id, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		if status == jobstore.StatusSucceeded {
-			if _, err := store.Succeed(ctx, id, "alice", []byte(`{}`)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	job("job_running", jobstore.StatusRunning)
-	job("job_queued", jobstore.StatusQueued)
-	job("job_done", jobstore.StatusSucceeded)
-	job("job_fan", jobstore.StatusRunning)
-	archived(task.TypeOptimize, "job_running", "default", "job_running")
-	archived(task.TypeOptimize, "job_queued", "low", "job_queued")
-	archived(task.TypeOptimize, "job_done", "default", "job_done")
-	archived(task.TypeContestSimChunk, task.ChunkTaskID("job_fan", 2), "critical", "job_fan")
-	archived(task.TypeWebhook, "webhook:job_done", "default", "job_done")
+	a := newArchive(t)
+	ctx, store := a.ctx, a.store
+	rec := NewReconciler(store, a.insp, zap.NewNop())
+	a.job("job_running", jobstore.StatusRunning)
+	a.job("job_queued", jobstore.StatusQueued)
+	a.job("job_done", jobstore.StatusSucceeded)
+	a.job("job_fan", jobstore.StatusRunning)
+	a.archived(task.TypeOptimize, "job_running", "default", "job_running")
+	a.archived(task.TypeOptimize, "job_queued", "low", "job_queued")
+	a.archived(task.TypeOptimize, "job_done", "default", "job_done")
+	a.archived(task.TypeContestSimChunk, task.ChunkTaskID("job_fan", 2), "critical", "job_fan")
+	a.archived(task.TypeWebhook, "webhook:job_done", "default", "job_done")
 
 	failed, err := rec.Abandoned(ctx)
 	if err != nil {
@@ -103,13 +122,9 @@ func (c *listCounter) ListArchivedTasks(queue string, opts ...asynq.ListOption) 
 // pages (the last one and the one before); a new reconciler (a worker just started) walks the whole
 // archive and changes nothing.
 func TestAbandonedAfterBursts(t *testing.T) {
-	r := redistest.New(t)
-	ctx := context.Background()
-	store := jobstore.New(r.Client, time.Hour)
-	client := asynq.NewClientFromRedisClient(r.Client)
-	defer client.Close()
-	insp := asynq.NewInspectorFromRedisClient(r.Client)
-	lists := &listCounter{TaskFinder: insp}
+	a := newArchive(t)
+	ctx, store := a.ctx, a.store
+	lists := &listCounter{TaskFinder: a.insp}
 	rec := NewReconciler(store, lists, zap.NewNop())
 
 	n := 0
@@ -119,19 +134,8 @@ func TestAbandonedAfterBursts(t *testing.T) {
 		for range count {
 			n++
 			id := fmt.Sprintf("job_burst%04d", n)
-			if err := store.Create(ctx, &jobstore.Job{ID: id, Type: task.TypeOptimize, Queue: "default", Owner: "alice"}); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := store.Start(ctx, id, time.Minute); err != nil {
-				t.Fatal(err)
-			}
-			payload := []byte(`{"job_id":"` + id + `","principal":"alice","request":{}}`)
-			if _, err := client.EnqueueContext(ctx, asynq.NewTask(task.TypeOptimize, payload, asynq.TaskID(id), asynq.Queue("default"))); err != nil {
-				t.Fatal(err)
-			}
-			if err := insp.ArchiveTask("default", id); err != nil {
-				t.Fatal(err)
-			}
+			a.job(id, jobstore.StatusRunning)
+			a.archived(task.TypeOptimize, id, "default", id)
 			ids[id] = true
 		}
 		return ids
