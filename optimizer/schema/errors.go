@@ -133,6 +133,9 @@ func DecodeBytes(b []byte, v any) error {
 // their own) are not looked into. b must be valid JSON (DecodeBytes
 // accepted it). For documents none of whose members is nullable.
 func RejectNulls(b []byte, v any, opaque ...string) error {
+	if !bytes.Contains(b, []byte("null")) {
+		return nil // no null token can be there: skip the walk
+	}
 	dec := jsontext.NewDecoder(bytes.NewReader(b))
 	for {
 		switch dec.PeekKind() {
@@ -208,7 +211,7 @@ func decodeError(t reflect.Type, err error) error {
 // syntaxProblem says what is wrong with the JSON text, in words of our own.
 func syntaxProblem(err error) string {
 	switch {
-	case err != nil && strings.Contains(err.Error(), "UTF-8"):
+	case err != nil && strings.Contains(err.Error(), "UTF-8"): // jsontext exports no error value for it
 		return "invalid UTF-8"
 	case errors.Is(err, jsontext.ErrNonStringName):
 		return "object member names must be strings"
