@@ -686,18 +686,27 @@ func testRedisRestart(t *testing.T, f *faultEnv) {
 	defer halt()
 
 	time.Sleep(3 * time.Second)
-	queued, running := 0, 0
-	mu.Lock()
-	before := len(accepted)
-	for _, id := range accepted {
-		switch f.get(t, adminKey, id).Status {
-		case "queued":
-			queued++
-		case "running":
-			running++
+	// Restart while some jobs are queued and one runs: the single worker
+	// runs them one after another, so look again (briefly) when the
+	// snapshot falls between two jobs.
+	queued, running, before := 0, 0, 0
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		queued, running = 0, 0
+		mu.Lock()
+		before = len(accepted)
+		for _, id := range accepted {
+			switch f.get(t, adminKey, id).Status {
+			case "queued":
+				queued++
+			case "running":
+				running++
+			}
+		}
+		mu.Unlock()
+		if (queued > 0 && running > 0) || time.Now().After(deadline) {
+			break
 		}
 	}
-	mu.Unlock()
 	if queued == 0 || running == 0 {
 		t.Fatalf("at the restart %d jobs were queued and %d running; the test needs both", queued, running)
 	}
