@@ -116,11 +116,14 @@ func Decode(r io.Reader, v any) error {
 // standard library's from Go 1.27): about three times as fast as
 // encoding/json on request documents, and strict where encoding/json is
 // lenient (case-insensitive names, last duplicate wins).
-func DecodeBytes(b []byte, v any) error {
+func DecodeBytes(b []byte, v any) error { return decodeBytes(b, v, unmarshalStrict) }
+
+// decodeBytes is DecodeBytes with the library call unmarshal.
+func decodeBytes(b []byte, v any, unmarshal func([]byte, any) error) error {
 	if len(bytes.Trim(b, " \t\r\n")) == 0 {
 		return &ValidationError{Errors: []FieldError{{Reason: ReasonRequired, Message: "request body is empty"}}}
 	}
-	if err := json.Unmarshal(b, v, json.RejectUnknownMembers(true)); err != nil {
+	if err := unmarshal(b, v); err != nil {
 		return decodeError(reflect.TypeOf(v), err)
 	}
 	return nil

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
 	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
 
@@ -329,7 +327,7 @@ func explicitStdDev(players []slate.Player, defaults []string) []playerOut {
 // strictUnmarshal decodes b into v as DecodeBytes does (v2 errors, which
 // the caller's DecodeBytes turns into a *ValidationError).
 func strictUnmarshal(b []byte, v any) error {
-	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true))
+	return unmarshalStrict(b, v)
 }
 
 // missingStdDev appends to list the ids of players whose JSON object lacks

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
 
 // errNotDigestible: a value digest cannot write (a func, a channel, a map
@@ -42,6 +44,9 @@ var storedDataNames = []string{"slate_id", "slate_ids", "source", "calibration_i
 type digester struct {
 	fields sync.Map // reflect.Type → []digestField
 	bufs   sync.Pool
+	// reflective turns off players, the walk's fast path (for the test
+	// that compares the two).
+	reflective bool
 }
 
 // digestField is a struct field digest writes.
@@ -93,7 +98,10 @@ type digestWriter struct {
 	stored bool
 }
 
-var timeType = reflect.TypeFor[time.Time]()
+var (
+	timeType    = reflect.TypeFor[time.Time]()
+	playersType = reflect.TypeFor[[]slate.Player]()
+)
 
 func (w *digestWriter) uint(u uint64) { w.buf = binary.LittleEndian.AppendUint64(w.buf, u) }
 
@@ -141,6 +149,10 @@ func (w *digestWriter) value(v reflect.Value, depth int) error {
 			w.buf = append(w.buf, 0)
 			return nil
 		}
+		if v.Type() == playersType && !w.d.reflective {
+			w.players(v.Interface().([]slate.Player))
+			return nil
+		}
 		w.buf = append(w.buf, 1)
 		w.uint(uint64(v.Len()))
 		for i := range v.Len() {
@@ -169,6 +181,54 @@ func (w *digestWriter) value(v reflect.Value, depth int) error {
 		return errNotDigestible
 	}
 	return nil
+}
+
+// players writes a non-nil player list as value would, without
+// reflection: player lists are most of a request document.
+// TestDigestPlayers checks that the two agree.
+func (w *digestWriter) players(ps []slate.Player) {
+	w.buf = append(w.buf, 1)
+	w.uint(uint64(len(ps)))
+	for i := range ps {
+		p := &ps[i]
+		w.str(p.ID)
+		w.str(p.Name)
+		if p.Positions == nil {
+			w.buf = append(w.buf, 0)
+		} else {
+			w.buf = append(w.buf, 1)
+			w.uint(uint64(len(p.Positions)))
+			for _, pos := range p.Positions {
+				w.str(pos)
+			}
+		}
+		w.str(p.Team)
+		w.str(p.Opponent)
+		w.str(p.Game)
+		w.uint(uint64(p.Salary))
+		w.uint(math.Float64bits(p.Projection))
+		w.uint(math.Float64bits(p.StdDev))
+		w.floatPointer(p.Floor)
+		w.floatPointer(p.Ceiling)
+		w.uint(math.Float64bits(p.Ownership))
+		w.str(p.Status)
+		w.str(p.CaptainID)
+		w.uint(uint64(p.CaptainSalary))
+		if p.GameStarted {
+			w.buf = append(w.buf, 1)
+		} else {
+			w.buf = append(w.buf, 0)
+		}
+	}
+}
+
+func (w *digestWriter) floatPointer(f *float64) {
+	if f == nil {
+		w.buf = append(w.buf, 0)
+		return
+	}
+	w.buf = append(w.buf, 1)
+	w.uint(math.Float64bits(*f))
 }
 
 // mapValue writes a map's entries sorted by key (string or integer keys).

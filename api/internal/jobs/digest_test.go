@@ -3,13 +3,17 @@ package jobs
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/dfsopt/dfsopt/optimizer/job"
 	"github.com/dfsopt/dfsopt/optimizer/schema"
+	"github.com/dfsopt/dfsopt/optimizer/slate"
 	"github.com/dfsopt/dfsopt/pkg/task"
 )
 
@@ -90,6 +94,55 @@ func TestDigestCoversDocuments(t *testing.T) {
 				t.Errorf("%s: a changed projection kept the digest", name)
 			}
 		}
+	}
+}
+
+// TestDigestPlayers: the walk's fast path for player lists writes what
+// the reflective walk writes, for every example and for random players
+// (every member set or not, lists nil, empty or full), so that a member
+// added to slate.Player and not to the fast path fails here.
+func TestDigestPlayers(t *testing.T) {
+	fast, slow := &digester{}, &digester{reflective: true}
+	same := func(name string, doc any) {
+		t.Helper()
+		a, _, errA := fast.digest(doc)
+		b, _, errB := slow.digest(doc)
+		if errA != nil || errB != nil || a != b {
+			t.Fatalf("%s: fast %x (%v), reflective %x (%v)", name, a, errA, b, errB)
+		}
+	}
+	for name, doc := range exampleDocs(t) {
+		same(name, doc)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 500 {
+		ps := make([]slate.Player, rng.IntN(4))
+		for j := range ps {
+			v := reflect.ValueOf(&ps[j]).Elem()
+			for k := range v.NumField() {
+				if rng.IntN(3) == 0 {
+					continue // left zero
+				}
+				switch f := v.Field(k); f.Kind() {
+				case reflect.String:
+					f.SetString(strconv.Itoa(rng.IntN(1000)))
+				case reflect.Int:
+					f.SetInt(rng.Int64N(20000) - 100)
+				case reflect.Float64:
+					f.SetFloat(rng.NormFloat64())
+				case reflect.Bool:
+					f.SetBool(true)
+				case reflect.Slice:
+					f.Set(reflect.ValueOf(make([]string, rng.IntN(3))))
+				case reflect.Pointer:
+					x := rng.Float64()
+					f.Set(reflect.ValueOf(&x))
+				default:
+					t.Fatalf("slate.Player.%s: kind %s the test cannot fill", v.Type().Field(k).Name, f.Kind())
+				}
+			}
+		}
+		same(fmt.Sprintf("players %d", i), &schema.OptimizeRequest{Players: ps})
 	}
 }
 
