@@ -1,101 +1,179 @@
 package schema
 
 import (
-	"bytes"
-	"errors"
+	"encoding"
+	"reflect"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/dfsopt/dfsopt/optimizer/slate"
 )
 
-// Player lists are most of a request document's bytes (a slate of 200 to
-// 700 players) and, read by the library's reflection, most of the time
-// the gateway spends on a submission. unmarshalStrict reads them with
-// parsePlayers, a scanner written for slate.Player's members, and falls
-// back to the library for the whole document on anything the scanner does
-// not know: it reads the common, valid document faster and never decides
-// what is refused, or how a refusal reads. FuzzPlayerScanner checks that
-// an accepted list reads as the library reads it.
+// A document's player list is most of its bytes (a slate of 200 to 700
+// players) and, read by the library's reflection, most of the time the
+// gateway spends on a submission. unmarshalStrict reads it with a scanner
+// written for slate.Player's members and leaves the rest of the document
+// to the library; on anything the scanner does not know it leaves the
+// whole document to the library. So the scanner reads the common, valid
+// document faster but never decides what is refused, or how a refusal
+// reads. FuzzPlayerScanner checks that every document decodes, or is
+// refused, exactly as the library alone decodes or refuses it.
 
 // strictOptions are the library options of every document decode: unknown
 // members refused.
 var strictOptions = json.RejectUnknownMembers(true)
 
-// fastOptions add the player-list scanner to strictOptions.
-var fastOptions = json.JoinOptions(strictOptions, json.WithUnmarshalers(json.UnmarshalFromFunc(unmarshalPlayers)))
-
-// errScannerDeclined: parsePlayers met something it leaves to the library.
-var errScannerDeclined = errors.New("player list left to the library")
-
-// unmarshalStrict decodes b into v: unknown members refused, player lists
-// scanned by parsePlayers where it can. Errors are the library's.
+// unmarshalStrict decodes b into v with the library, unknown members
+// refused; a player list that is a member of the top-level object is read
+// by the scanner when it can (see scanDecode). Errors are the library's.
 func unmarshalStrict(b []byte, v any) error {
-	err := json.Unmarshal(b, v, fastOptions)
-	if errors.Is(err, errScannerDeclined) {
-		err = json.Unmarshal(b, v, strictOptions)
+	if scanDecode(b, v) {
+		return nil
 	}
-	return err
+	return json.Unmarshal(b, v, strictOptions)
 }
 
-// unmarshalPlayers reads a player list with parsePlayers: the library
-// checks the value's syntax (ReadValue: well-formed, valid UTF-8, no
-// duplicate members), the scanner reads it.
-func unmarshalPlayers(dec *jsontext.Decoder, ps *[]slate.Player) error {
-	if dec.PeekKind() != '[' {
-		return errors.ErrUnsupported // null, or the wrong type: the library's
+// scanDecode decodes b into v when v is a pointer to a struct with a
+// "players" member of type []slate.Player, b's top-level object has that
+// member, and the scanner reads its list: the library then decodes the
+// rest, b with the list replaced by [], and the list read is set. False,
+// v left zero, in every other case and whenever the library refuses the
+// rest.
+//
+// Why the two decodes make one: the scanner checks the list's syntax as
+// the library would (a well-formed array, strings valid UTF-8 without
+// control characters, numbers of JSON's grammar, no member twice) and
+// reads only values the library would read the same way. The library
+// accepts the rest only if it is well-formed, so its bytes up to the list
+// are a well-formed JSON prefix, where finding the top-level member
+// "players" cannot go wrong. So the library accepts b exactly when it
+// accepts the rest, and reads the same value but for the list.
+func scanDecode(b []byte, v any) bool {
+	field := playersField(v)
+	if field == nil {
+		return false
 	}
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return errScannerDeclined // the library names the syntax error
-	}
-	players, ok := parsePlayers(raw)
+	start, end, players, ok := findPlayers(b)
 	if !ok {
-		return errScannerDeclined
+		return false
 	}
-	*ps = players
+	rest := make([]byte, 0, len(b)-(end-start)+2)
+	rest = append(append(append(rest, b[:start]...), "[]"...), b[end:]...)
+	if json.Unmarshal(rest, v, strictOptions) != nil {
+		reflect.ValueOf(v).Elem().SetZero()
+		return false
+	}
+	*field = players
+	return true
+}
+
+var playersType = reflect.TypeFor[[]slate.Player]()
+
+// playersField returns the player list of the document v points to: its
+// field of type []slate.Player named "players" in JSON, with no option but
+// omitempty or omitzero. Nil when there is none, or when the document
+// decodes itself (UnmarshalJSON and the like: the library hands such a
+// document its bytes whole).
+func playersField(v any) *[]slate.Player {
+	switch v.(type) {
+	case json.Unmarshaler, json.UnmarshalerFrom, encoding.TextUnmarshaler:
+		return nil
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	rv = rv.Elem()
+	for i := range rv.NumField() {
+		f := rv.Type().Field(i)
+		if f.Type != playersType || !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "players" && (opts == "" || opts == "omitempty" || opts == "omitzero") {
+			return rv.Field(i).Addr().Interface().(*[]slate.Player)
+		}
+	}
 	return nil
 }
 
-// parsePlayers reads raw, a JSON array the library has found well-formed,
-// as a list of slate.Player; false when it holds anything the scanner
-// leaves to the library: a member slate.Player lacks (or spelled with an
-// escape), an escaped string, null, a value of another type than its
-// member's, a number out of range or not an integer where one is due.
-// The strings share one copy of raw.
-func parsePlayers(raw []byte) ([]slate.Player, bool) {
-	s := playerScanner{src: raw, str: string(raw)}
-	// About 150 bytes per player in real slates: enough to rarely grow.
-	players := make([]slate.Player, 0, len(raw)/120+1)
-	if s.skipSpace() != '[' {
-		return nil, false
+// findPlayers finds the member "players" of b's top-level object (its name
+// written without escapes) and reads its value, b[start:end], as a player
+// list. False when there is none, or the scanner cannot read it. The
+// members before it are stepped over, not checked: the library checks
+// them.
+func findPlayers(b []byte) (start, end int, players []slate.Player, ok bool) {
+	s := playerScanner{src: b}
+	if s.space() != '{' {
+		return 0, 0, nil, false
 	}
 	s.pos++
-	if s.skipSpace() == ']' {
+	for s.space() == '"' {
+		nameStart := s.pos
+		if !s.stepOverString() {
+			return 0, 0, nil, false
+		}
+		name := b[nameStart+1 : s.pos-1]
+		if s.space() != ':' {
+			return 0, 0, nil, false
+		}
 		s.pos++
-		return players, true
+		if s.space() == 0 {
+			return 0, 0, nil, false
+		}
+		if string(name) == "players" {
+			start = s.pos
+			players, n, ok := parsePlayers(b[start:])
+			return start, start + n, players, ok
+		}
+		if !s.stepOverValue() || s.space() != ',' {
+			return 0, 0, nil, false
+		}
+		s.pos++
+	}
+	return 0, 0, nil, false
+}
+
+// parsePlayers reads the JSON array at the start of raw as a player list
+// and returns it with the array's length in bytes. False when the array
+// is not well-formed JSON or holds anything the scanner leaves to the
+// library: a member slate.Player lacks (or spelled with an escape), an
+// escaped string, null, a value of another type than its member's, a
+// number out of range or not an integer where one is due. The strings
+// share one copy of raw.
+func parsePlayers(raw []byte) ([]slate.Player, int, bool) {
+	s := playerScanner{src: raw, str: string(raw)}
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, 0, false
+	}
+	s.pos++
+	// About 150 bytes per player in real slates: enough to rarely grow.
+	players := make([]slate.Player, 0, len(raw)/120+1)
+	if s.space() == ']' {
+		return players, s.pos + 1, true
 	}
 	for {
 		players = append(players, slate.Player{})
 		if !s.player(&players[len(players)-1]) {
-			return nil, false
+			return nil, 0, false
 		}
-		switch s.skipSpace() {
+		switch s.space() {
 		case ',':
 			s.pos++
-			s.skipSpace()
+			s.space()
 		case ']':
-			return players, true
+			return players, s.pos + 1, true
 		default:
-			return nil, false
+			return nil, 0, false
 		}
 	}
 }
 
-// playerScanner reads well-formed JSON from src; str is src as one string,
-// which the values read are cut from.
+// playerScanner reads JSON from src; str is src as one string (when
+// reading players), which the strings read are cut from.
 type playerScanner struct {
 	src       []byte
 	str       string
@@ -103,8 +181,8 @@ type playerScanner struct {
 	positions []string // backing for the players' position lists
 }
 
-// skipSpace moves past white space and returns the next byte (0 at the end).
-func (s *playerScanner) skipSpace() byte {
+// space moves past white space and returns the next byte (0 at the end).
+func (s *playerScanner) space() byte {
 	for s.pos < len(s.src) {
 		switch c := s.src[s.pos]; c {
 		case ' ', '\t', '\n', '\r':
@@ -116,30 +194,53 @@ func (s *playerScanner) skipSpace() byte {
 	return 0
 }
 
+// Bits of the members of slate.Player a player object has set.
+const (
+	memberID = 1 << iota
+	memberName
+	memberPositions
+	memberTeam
+	memberOpponent
+	memberGame
+	memberSalary
+	memberProjection
+	memberStdDev
+	memberFloor
+	memberCeiling
+	memberOwnership
+	memberStatus
+	memberCaptainID
+	memberCaptainSalary
+	memberGameStarted
+)
+
 // player reads one object into p.
 func (s *playerScanner) player(p *slate.Player) bool {
 	if s.pos >= len(s.src) || s.src[s.pos] != '{' {
 		return false
 	}
 	s.pos++
-	if s.skipSpace() == '}' {
+	if s.space() == '}' {
 		s.pos++
 		return true
 	}
+	var seen int
 	for {
 		name, ok := s.string()
-		if !ok || s.skipSpace() != ':' {
+		if !ok || s.space() != ':' {
 			return false
 		}
 		s.pos++
-		s.skipSpace()
-		if !s.member(p, name) {
-			return false
+		s.space()
+		bit := s.member(p, name)
+		if bit == 0 || seen&bit != 0 {
+			return false // unknown, unreadable, or there twice
 		}
-		switch s.skipSpace() {
+		seen |= bit
+		switch s.space() {
 		case ',':
 			s.pos++
-			s.skipSpace()
+			s.space()
 		case '}':
 			s.pos++
 			return true
@@ -149,59 +250,88 @@ func (s *playerScanner) player(p *slate.Player) bool {
 	}
 }
 
-// member reads the value of p's member name.
-func (s *playerScanner) member(p *slate.Player, name string) bool {
+// member reads the value of p's member name and returns the member's bit;
+// 0 when it cannot.
+func (s *playerScanner) member(p *slate.Player, name string) int {
 	var ok bool
+	var bit int
 	switch name {
 	case "id":
 		p.ID, ok = s.string()
+		bit = memberID
 	case "name":
 		p.Name, ok = s.string()
+		bit = memberName
 	case "positions":
 		p.Positions, ok = s.strings()
+		bit = memberPositions
 	case "team":
 		p.Team, ok = s.string()
+		bit = memberTeam
 	case "opponent":
 		p.Opponent, ok = s.string()
+		bit = memberOpponent
 	case "game":
 		p.Game, ok = s.string()
+		bit = memberGame
 	case "salary":
 		p.Salary, ok = s.int()
+		bit = memberSalary
 	case "projection":
 		p.Projection, ok = s.float()
+		bit = memberProjection
 	case "stddev":
 		p.StdDev, ok = s.float()
+		bit = memberStdDev
 	case "floor":
 		p.Floor, ok = s.floatPointer()
+		bit = memberFloor
 	case "ceiling":
 		p.Ceiling, ok = s.floatPointer()
+		bit = memberCeiling
 	case "ownership":
 		p.Ownership, ok = s.float()
+		bit = memberOwnership
 	case "status":
 		p.Status, ok = s.string()
+		bit = memberStatus
 	case "captain_id":
 		p.CaptainID, ok = s.string()
+		bit = memberCaptainID
 	case "captain_salary":
 		p.CaptainSalary, ok = s.int()
+		bit = memberCaptainSalary
 	case "game_started":
 		p.GameStarted, ok = s.bool()
+		bit = memberGameStarted
 	}
-	return ok
+	if !ok {
+		return 0
+	}
+	return bit
 }
 
-// string reads a string without escapes.
+// string reads a string without escapes or control characters, in valid
+// UTF-8.
 func (s *playerScanner) string() (string, bool) {
 	if s.pos >= len(s.src) || s.src[s.pos] != '"' {
 		return "", false
 	}
 	start := s.pos + 1
+	ascii := true
 	for i := start; i < len(s.src); i++ {
-		switch s.src[i] {
-		case '"':
+		switch c := s.src[i]; {
+		case c == '"':
+			v := s.str[start:i]
+			if !ascii && !utf8.ValidString(v) {
+				return "", false
+			}
 			s.pos = i + 1
-			return s.str[start:i], true
-		case '\\':
+			return v, true
+		case c == '\\' || c < 0x20:
 			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
 	return "", false
@@ -215,14 +345,14 @@ func (s *playerScanner) strings() ([]string, bool) {
 	}
 	s.pos++
 	first := len(s.positions)
-	if s.skipSpace() != ']' {
+	if s.space() != ']' {
 		for {
 			v, ok := s.string()
 			if !ok {
 				return nil, false
 			}
 			s.positions = append(s.positions, v)
-			c := s.skipSpace()
+			c := s.space()
 			if c == ']' {
 				break
 			}
@@ -230,7 +360,7 @@ func (s *playerScanner) strings() ([]string, bool) {
 				return nil, false
 			}
 			s.pos++
-			s.skipSpace()
+			s.space()
 		}
 	}
 	s.pos++
@@ -242,37 +372,61 @@ func (s *playerScanner) strings() ([]string, bool) {
 	return s.positions[first:len(s.positions):len(s.positions)], true
 }
 
-// number returns the JSON number at pos (the library checked its form).
-func (s *playerScanner) number() string {
-	start := s.pos
-	for s.pos < len(s.src) {
-		switch c := s.src[s.pos]; {
-		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
-			s.pos++
-			continue
+// number reads a number of JSON's grammar and returns its text and
+// whether it has a fraction or an exponent; "" when there is none.
+func (s *playerScanner) number() (num string, fraction bool) {
+	start, i := s.pos, s.pos
+	digits := func() int {
+		n := 0
+		for i < len(s.src) && s.src[i] >= '0' && s.src[i] <= '9' {
+			i++
+			n++
 		}
-		break
+		return n
 	}
-	return s.str[start:s.pos]
+	if i < len(s.src) && s.src[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s.src) && s.src[i] == '0':
+		i++
+	case digits() == 0:
+		return "", false
+	}
+	if i < len(s.src) && s.src[i] == '.' {
+		i++
+		if digits() == 0 {
+			return "", false
+		}
+		fraction = true
+	}
+	if i < len(s.src) && (s.src[i] == 'e' || s.src[i] == 'E') {
+		i++
+		if i < len(s.src) && (s.src[i] == '+' || s.src[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return "", false
+		}
+		fraction = true
+	}
+	s.pos = i
+	return s.str[start:i], fraction
 }
 
 // int reads an integer written without fraction or exponent.
 func (s *playerScanner) int() (int, bool) {
-	num := s.number()
-	for i := range len(num) {
-		if c := num[i]; c < '0' || c > '9' {
-			if !(i == 0 && c == '-') {
-				return 0, false
-			}
-		}
+	num, fraction := s.number()
+	if num == "" || fraction {
+		return 0, false
 	}
 	n, err := strconv.ParseInt(num, 10, 0)
-	return int(n), err == nil && num != ""
+	return int(n), err == nil
 }
 
 // float reads a number.
 func (s *playerScanner) float() (float64, bool) {
-	num := s.number()
+	num, _ := s.number()
 	if num == "" {
 		return 0, false
 	}
@@ -291,13 +445,63 @@ func (s *playerScanner) floatPointer() (*float64, bool) {
 
 // bool reads true or false.
 func (s *playerScanner) bool() (bool, bool) {
+	rest := s.src[s.pos:]
 	switch {
-	case bytes.HasPrefix(s.src[s.pos:], []byte("true")):
+	case len(rest) >= 4 && string(rest[:4]) == "true":
 		s.pos += 4
 		return true, true
-	case bytes.HasPrefix(s.src[s.pos:], []byte("false")):
+	case len(rest) >= 5 && string(rest[:5]) == "false":
 		s.pos += 5
 		return false, true
 	}
 	return false, false
+}
+
+// stepOverString moves past the string at pos, escapes and all.
+func (s *playerScanner) stepOverString() bool {
+	for i := s.pos + 1; i < len(s.src); i++ {
+		switch s.src[i] {
+		case '\\':
+			i++
+		case '"':
+			s.pos = i + 1
+			return true
+		}
+	}
+	return false
+}
+
+// stepOverValue moves past the value at pos: strings, and brackets
+// counted outside them; a number or literal runs to the next delimiter.
+func (s *playerScanner) stepOverValue() bool {
+	depth := 0
+	for s.pos < len(s.src) {
+		switch s.src[s.pos] {
+		case '"':
+			if !s.stepOverString() {
+				return false
+			}
+			if depth == 0 {
+				return true
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return false
+			}
+			if depth == 0 {
+				s.pos++
+				return true
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return true
+			}
+		}
+		s.pos++
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -59,8 +60,8 @@ func TestPlayerScanner(t *testing.T) {
 		`[{"salary":9223372036854775807,"projection":1e308}]`,
 	}
 	for _, list := range scanned {
-		if _, ok := parsePlayers([]byte(list)); !ok {
-			t.Errorf("%s: the scanner declined it", list)
+		if _, n, ok := parsePlayers([]byte(strings.TrimSpace(list))); !ok || n != len(strings.TrimSpace(list)) {
+			t.Errorf("%s: the scanner declined it (or read %d bytes)", list, n)
 		}
 		for _, newDoc := range requestKinds {
 			sameDecode(t, []byte(`{"players":`+list+`}`), newDoc)
@@ -85,27 +86,43 @@ func TestPlayerScanner(t *testing.T) {
 		`[{"positions":"PG"}]`,                // string for a list
 		`[{"positions":["PG",1]}]`,            // number in a list of strings
 		`[{"game_started":1}]`,                // number for a boolean
+		// not JSON, which the library refuses as such
+		`[{"id":"a","id":"b"}]`,
+		"[{\"id\":\"\xff\"}]",
+		"[{\"id\":\"a\tb\"}]",
+		`[{"id":"a"}`,
+		`[{"id":"a",}]`,
+		`[{"id":"a"},]`,
+		`[{"id":"a"} {"id":"b"}]`,
+		`[{"id" "a"}]`,
+		`[{"positions":["A",]}]`,
+		`[{"positions":["A" "B"]}]`,
+		`[{"salary":01}]`,
+		`[{"salary":-}]`,
+		`[{"salary":+1}]`,
+		`[{"projection":1.}]`,
+		`[{"projection":.5}]`,
+		`[{"projection":1e}]`,
+		`[{"projection":1e+}]`,
+		`[{"projection":1.5x}]`,
+		`[{"game_started":tru}]`,
+		`[{"game_started":truex}]`,
 	}
 	for _, list := range declined {
-		if _, ok := parsePlayers([]byte(list)); ok {
+		if _, _, ok := parsePlayers([]byte(list)); ok {
 			t.Errorf("%s: the scanner read it", list)
 		}
-	}
-	// Lists the library's syntax check (ReadValue) refuses before the
-	// scanner sees them, and those the scanner declines: decoded or
-	// refused as by the library alone.
-	refused := []string{
-		`[{"id":"a","id":"b"}]`, // duplicate member
-		"[{\"id\":\"\xff\"}]",   // invalid UTF-8
-		`[{"id":"a"}`,           // truncated
-		`[{"id":"a",}]`,         // trailing comma
-	}
-	for _, list := range append(refused, declined...) {
 		for _, newDoc := range requestKinds {
 			sameDecode(t, []byte(`{"players":`+list+`}`), newDoc)
+			sameDecode(t, []byte(`{"site":"draftkings","players":`+list+`,"lineups":2}`), newDoc)
 		}
 	}
-	for _, doc := range []string{`{"players":null}`, `{"players":{}}`, `{"players":"x"}`, `{"players":[{"id":"a"}],"bogus":1}`} {
+	// Documents around the list: the library's, whole or for the rest.
+	for _, doc := range []string{`{"players":null}`, `{"players":{}}`, `{"players":"x"}`, `{"players":[{"id":"a"}],"bogus":1}`,
+		`{"players":[{"id":"a"}],"players":[]}`, `{"pl\u0061yers":[{"id":"a"}]}`, `{"pl\u0061yers":[],"players":[{"id":"a"}]}`,
+		`{"site":"x\"players\":[]","players":[{"id":"a"}]}`, `{"constraints":{"players":[{"id":"a"}]},"players":[{"id":"b"}]}`,
+		`{"lineups":2,"players":[{"id":"a"}],"lineups":3}`, `{"lineups":2 "players":[{"id":"a"}]}`, `{"lineups":[2}],"players":[{"id":"a"}]}`,
+		`{"players":[{"id":"a"}]} x`, `{"players":[{"id":"a"}]`, ` {"players":[]} `, `[{"players":[]}]`, `{"lineups":-1,"players":[{"salary":1}],"site":"dk"}`} {
 		for _, newDoc := range requestKinds {
 			sameDecode(t, []byte(doc), newDoc)
 		}
@@ -147,7 +164,7 @@ func TestPlayerScannerKnowsEveryMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok := parsePlayers(doc)
+	got, _, ok := parsePlayers(doc)
 	if !ok {
 		t.Fatalf("the scanner declined %s", doc)
 	}
@@ -156,10 +173,43 @@ func TestPlayerScannerKnowsEveryMember(t *testing.T) {
 	}
 }
 
+// TestScanDecodeExamples: the examples' documents are read by the
+// scanner (not left to the library whole), as the library reads them.
+func TestScanDecodeExamples(t *testing.T) {
+	for _, c := range []struct {
+		file   string
+		newDoc func() any
+	}{
+		{"optimize-dk-nba-2025-01-12.json", func() any { return new(OptimizeRequest) }},
+		{"optimize-nba.json", func() any { return new(OptimizeRequest) }},
+		{"ownership-dk-nba-2025-01-12.json", func() any { return new(OwnershipRequest) }},
+		// These decode themselves: the scanner serves their inner decode.
+		{"simulate-dk-nba-2025-01-12.json", func() any { return new(SimulateRequest) }},
+		{"contest-sim-dk-nba-2025-01-12.json", func() any { return new(ContestSimRequest) }},
+		{"portfolio-dk-nba-2025-01-12.json", func() any { return new(PortfolioRequest) }},
+	} {
+		doc, err := os.ReadFile(filepath.Join("..", "..", "examples", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameDecode(t, doc, c.newDoc)
+		v := c.newDoc()
+		if playersField(v) == nil {
+			if _, ok := v.(jsonv2.Unmarshaler); !ok {
+				t.Errorf("%s: no player list found in %T", c.file, v)
+			}
+			continue
+		}
+		if !scanDecode(doc, v) {
+			t.Errorf("%s: left to the library", c.file)
+		}
+	}
+}
+
 // TestPlayerScannerLists: the players' position lists do not share
 // capacity: appending to one leaves the next alone.
 func TestPlayerScannerLists(t *testing.T) {
-	got, ok := parsePlayers([]byte(`[{"positions":["PG"]},{"positions":["C","PF"]}]`))
+	got, _, ok := parsePlayers([]byte(`[{"positions":["PG"]},{"positions":["C","PF"]}]`))
 	if !ok {
 		t.Fatal("declined")
 	}
