@@ -311,6 +311,16 @@ func (s *playerScanner) member(p *slate.Player, name string) int {
 	return bit
 }
 
+// special marks the bytes string stops at: the quote, the escape,
+// control characters (not allowed in a JSON string) and the bytes of
+// non-ASCII characters (whose UTF-8 it checks).
+var special = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf
+	}
+	return t
+}()
+
 // string reads a string without escapes or control characters, in valid
 // UTF-8.
 func (s *playerScanner) string() (string, bool) {
@@ -320,7 +330,11 @@ func (s *playerScanner) string() (string, bool) {
 	start := s.pos + 1
 	ascii := true
 	for i := start; i < len(s.src); i++ {
-		switch c := s.src[i]; {
+		c := s.src[i]
+		if !special[c] {
+			continue
+		}
+		switch {
 		case c == '"':
 			v := s.str[start:i]
 			if !ascii && !utf8.ValidString(v) {
@@ -328,10 +342,10 @@ func (s *playerScanner) string() (string, bool) {
 			}
 			s.pos = i + 1
 			return v, true
-		case c == '\\' || c < 0x20:
-			return "", false
 		case c >= utf8.RuneSelf:
 			ascii = false
+		default: // an escape or a control character
+			return "", false
 		}
 	}
 	return "", false
@@ -426,12 +440,65 @@ func (s *playerScanner) int() (int, bool) {
 
 // float reads a number.
 func (s *playerScanner) float() (float64, bool) {
+	if f, ok := s.shortFloat(); ok {
+		return f, true
+	}
 	num, _ := s.number()
 	if num == "" {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(num, 64)
 	return f, err == nil
+}
+
+// pow10 are the powers of ten a float64 holds exactly, up to 10^15.
+var pow10 = [16]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// shortFloat reads a number of at most 15 digits, without exponent (a
+// projection, 60.87), as strconv.ParseFloat reads it, but faster: its
+// exact case, the digits as an integer divided by a power of ten, both
+// exact in a float64, so the quotient is the correctly rounded value.
+// False, pos unmoved, for any other number.
+func (s *playerScanner) shortFloat() (float64, bool) {
+	i := s.pos
+	neg := i < len(s.src) && s.src[i] == '-'
+	if neg {
+		i++
+	}
+	first := i // the first digit
+	var mant uint64
+	whole, frac := 0, -1 // digits before the point; after it (-1: no point)
+scan:
+	for ; i < len(s.src); i++ {
+		switch c := s.src[i]; {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			if frac >= 0 {
+				frac++
+			} else {
+				whole++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		case c == 'e' || c == 'E' || c == '.':
+			return 0, false
+		default:
+			break scan
+		}
+	}
+	leadingZero := whole > 1 && s.src[first] == '0' // not JSON
+	if whole == 0 || frac == 0 || leadingZero || whole+max(frac, 0) > 15 {
+		return 0, false
+	}
+	f := float64(mant)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	if neg {
+		f = -f
+	}
+	s.pos = i
+	return f, true
 }
 
 // floatPointer reads a number into a new float64.

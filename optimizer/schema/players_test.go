@@ -3,9 +3,12 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -170,6 +173,45 @@ func TestPlayerScannerKnowsEveryMember(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, []slate.Player{p}) {
 		t.Fatalf("read %+v, want %+v", got[0], p)
+	}
+}
+
+// TestShortFloat: numbers of up to 15 digits read as strconv.ParseFloat
+// reads them, bit for bit; others are left to it.
+func TestShortFloat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	check := func(num string, short bool) {
+		t.Helper()
+		s := playerScanner{src: []byte(num + ","), str: num + ","}
+		got, ok := s.shortFloat()
+		if ok != short {
+			t.Fatalf("%s: read %v, want %v", num, ok, short)
+		}
+		if want, _ := strconv.ParseFloat(num, 64); ok && (math.Float64bits(got) != math.Float64bits(want) || s.pos != len(num)) {
+			t.Fatalf("%s: %v (pos %d), strconv reads %v", num, got, s.pos, want)
+		}
+	}
+	for range 200000 {
+		digits := strconv.FormatUint(rng.Uint64N(1_000_000_000_000_000), 10) // up to 15 digits
+		num := digits
+		if p := rng.IntN(len(digits) + 1); p < len(digits) {
+			num = digits[:p] + "." + digits[p:]
+			if p == 0 {
+				num = "0" + num
+			}
+		}
+		if rng.IntN(2) == 0 {
+			num = "-" + num
+		}
+		check(num, len(strings.Trim(num, "-."))-strings.Count(num, ".") <= 15) // digits
+	}
+	for _, c := range []struct {
+		num   string
+		short bool
+	}{{"0", true}, {"-0", true}, {"60.87", true}, {"0.4421", true}, {"123456789012345", true}, {"1234567890123456", false},
+		{"0.00000000000001", true}, {"1e3", false}, {"1.5E2", false}, {"01", false}, {"00.5", false}, {"1.", false},
+		{".5", false}, {"-", false}, {"", false}, {"1.2.3", false}} {
+		check(c.num, c.short)
 	}
 }
 
