@@ -108,10 +108,9 @@ func (r *ContestSimRequest) Options() JobOptions {
 func (r *ContestSimRequest) UnmarshalJSON(b []byte) error {
 	type plain ContestSimRequest
 	var p plain
-	if err := strictUnmarshal(b, &p); err != nil {
+	if err := unmarshalSpread(b, &p, &p.Players, &p.DefaultStdDev); err != nil {
 		return err
 	}
-	p.DefaultStdDev = missingStdDev(b, p.Players, p.DefaultStdDev)
 	*r = ContestSimRequest(p)
 	return nil
 }

@@ -30,17 +30,34 @@ var strictOptions = json.RejectUnknownMembers(true)
 // refused; a player list that is a member of the top-level object is read
 // by the scanner when it can (see scanDecode). Errors are the library's.
 func unmarshalStrict(b []byte, v any) error {
-	if scanDecode(b, v) {
+	if _, ok := scanDecode(b, v); ok {
 		return nil
 	}
 	return json.Unmarshal(b, v, strictOptions)
 }
 
+// unmarshalSpread decodes b into v as unmarshalStrict does, v being a
+// document with the player list *players and the list *defaults of the
+// players whose spread is the sport's default; it adds to *defaults the
+// players whose object gives no spread (no "stddev", and not both "floor"
+// and "ceiling"), in list order, each once.
+func unmarshalSpread(b []byte, v any, players *[]slate.Player, defaults *[]string) error {
+	members, ok := scanDecode(b, v)
+	if !ok {
+		if err := json.Unmarshal(b, v, strictOptions); err != nil {
+			return err
+		}
+	}
+	*defaults = missingStdDev(b, *players, members, *defaults)
+	return nil
+}
+
 // scanDecode decodes b into v when v is a pointer to a struct with a
 // "players" member of type []slate.Player, b's top-level object has that
 // member, and the scanner reads its list: the library then decodes the
-// rest, b with the list replaced by [], and the list read is set. False,
-// v left zero, in every other case and whenever the library refuses the
+// rest, b with the list replaced by [], and the list read is set; it
+// returns the members each player object has (bits member*). False, v
+// left zero, in every other case and whenever the library refuses the
 // rest.
 //
 // Why the two decodes make one: the scanner checks the list's syntax as
@@ -51,23 +68,23 @@ func unmarshalStrict(b []byte, v any) error {
 // are a well-formed JSON prefix, where finding the top-level member
 // "players" cannot go wrong. So the library accepts b exactly when it
 // accepts the rest, and reads the same value but for the list.
-func scanDecode(b []byte, v any) bool {
+func scanDecode(b []byte, v any) (members []uint32, ok bool) {
 	field := playersField(v)
 	if field == nil {
-		return false
+		return nil, false
 	}
-	start, end, players, ok := findPlayers(b)
+	start, list, ok := findPlayers(b)
 	if !ok {
-		return false
+		return nil, false
 	}
-	rest := make([]byte, 0, len(b)-(end-start)+2)
-	rest = append(append(append(rest, b[:start]...), "[]"...), b[end:]...)
+	rest := make([]byte, 0, len(b)-list.size+2)
+	rest = append(append(append(rest, b[:start]...), "[]"...), b[start+list.size:]...)
 	if json.Unmarshal(rest, v, strictOptions) != nil {
 		reflect.ValueOf(v).Elem().SetZero()
-		return false
+		return nil, false
 	}
-	*field = players
-	return true
+	*field = list.players
+	return list.members, true
 }
 
 var playersType = reflect.TypeFor[[]slate.Player]()
@@ -105,69 +122,79 @@ func playersField(v any) *[]slate.Player {
 // list. False when there is none, or the scanner cannot read it. The
 // members before it are stepped over, not checked: the library checks
 // them.
-func findPlayers(b []byte) (start, end int, players []slate.Player, ok bool) {
+func findPlayers(b []byte) (start int, list playerList, ok bool) {
 	s := playerScanner{src: b}
 	if s.space() != '{' {
-		return 0, 0, nil, false
+		return 0, list, false
 	}
 	s.pos++
 	for s.space() == '"' {
 		nameStart := s.pos
 		if !s.stepOverString() {
-			return 0, 0, nil, false
+			return 0, list, false
 		}
 		name := b[nameStart+1 : s.pos-1]
 		if s.space() != ':' {
-			return 0, 0, nil, false
+			return 0, list, false
 		}
 		s.pos++
 		if s.space() == 0 {
-			return 0, 0, nil, false
+			return 0, list, false
 		}
 		if string(name) == "players" {
-			start = s.pos
-			players, n, ok := parsePlayers(b[start:])
-			return start, start + n, players, ok
+			list, ok := parsePlayers(b[s.pos:])
+			return s.pos, list, ok
 		}
 		if !s.stepOverValue() || s.space() != ',' {
-			return 0, 0, nil, false
+			return 0, list, false
 		}
 		s.pos++
 	}
-	return 0, 0, nil, false
+	return 0, list, false
 }
 
-// parsePlayers reads the JSON array at the start of raw as a player list
-// and returns it with the array's length in bytes. False when the array
-// is not well-formed JSON or holds anything the scanner leaves to the
-// library: a member slate.Player lacks (or spelled with an escape), an
-// escaped string, null, a value of another type than its member's, a
-// number out of range or not an integer where one is due. The strings
-// share one copy of raw.
-func parsePlayers(raw []byte) ([]slate.Player, int, bool) {
+// playerList is a player list the scanner read.
+type playerList struct {
+	players []slate.Player
+	members []uint32 // the members each player's object has (bits member*)
+	size    int      // the list's length in bytes
+}
+
+// parsePlayers reads the JSON array at the start of raw as a player
+// list. False when the array is not well-formed JSON or holds anything
+// the scanner leaves to the library: a member slate.Player lacks (or
+// spelled with an escape), an escaped string, null, a value of another
+// type than its member's, a number out of range or not an integer where
+// one is due. The strings share one copy of raw.
+func parsePlayers(raw []byte) (playerList, bool) {
 	s := playerScanner{src: raw, str: string(raw)}
 	if len(raw) == 0 || raw[0] != '[' {
-		return nil, 0, false
+		return playerList{}, false
 	}
 	s.pos++
 	// About 150 bytes per player in real slates: enough to rarely grow.
-	players := make([]slate.Player, 0, len(raw)/120+1)
+	n := len(raw)/120 + 1
+	list := playerList{players: make([]slate.Player, 0, n), members: make([]uint32, 0, n)}
 	if s.space() == ']' {
-		return players, s.pos + 1, true
+		list.size = s.pos + 1
+		return list, true
 	}
 	for {
-		players = append(players, slate.Player{})
-		if !s.player(&players[len(players)-1]) {
-			return nil, 0, false
+		list.players = append(list.players, slate.Player{})
+		members, ok := s.player(&list.players[len(list.players)-1])
+		if !ok {
+			return playerList{}, false
 		}
+		list.members = append(list.members, members)
 		switch s.space() {
 		case ',':
 			s.pos++
 			s.space()
 		case ']':
-			return players, s.pos + 1, true
+			list.size = s.pos + 1
+			return list, true
 		default:
-			return nil, 0, false
+			return playerList{}, false
 		}
 	}
 }
@@ -214,27 +241,27 @@ const (
 	memberGameStarted
 )
 
-// player reads one object into p.
-func (s *playerScanner) player(p *slate.Player) bool {
+// player reads one object into p and returns the members it has.
+func (s *playerScanner) player(p *slate.Player) (uint32, bool) {
 	if s.pos >= len(s.src) || s.src[s.pos] != '{' {
-		return false
+		return 0, false
 	}
 	s.pos++
 	if s.space() == '}' {
 		s.pos++
-		return true
+		return 0, true
 	}
-	var seen int
+	var seen uint32
 	for {
 		name, ok := s.string()
 		if !ok || s.space() != ':' {
-			return false
+			return 0, false
 		}
 		s.pos++
 		s.space()
 		bit := s.member(p, name)
 		if bit == 0 || seen&bit != 0 {
-			return false // unknown, unreadable, or there twice
+			return 0, false // unknown, unreadable, or there twice
 		}
 		seen |= bit
 		switch s.space() {
@@ -243,18 +270,18 @@ func (s *playerScanner) player(p *slate.Player) bool {
 			s.space()
 		case '}':
 			s.pos++
-			return true
+			return seen, true
 		default:
-			return false
+			return 0, false
 		}
 	}
 }
 
 // member reads the value of p's member name and returns the member's bit;
 // 0 when it cannot.
-func (s *playerScanner) member(p *slate.Player, name string) int {
+func (s *playerScanner) member(p *slate.Player, name string) uint32 {
 	var ok bool
-	var bit int
+	var bit uint32
 	switch name {
 	case "id":
 		p.ID, ok = s.string()

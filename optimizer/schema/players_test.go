@@ -63,8 +63,8 @@ func TestPlayerScanner(t *testing.T) {
 		`[{"salary":9223372036854775807,"projection":1e308}]`,
 	}
 	for _, list := range scanned {
-		if _, n, ok := parsePlayers([]byte(strings.TrimSpace(list))); !ok || n != len(strings.TrimSpace(list)) {
-			t.Errorf("%s: the scanner declined it (or read %d bytes)", list, n)
+		if l, ok := parsePlayers([]byte(strings.TrimSpace(list))); !ok || l.size != len(strings.TrimSpace(list)) {
+			t.Errorf("%s: the scanner declined it (or read %d bytes)", list, l.size)
 		}
 		for _, newDoc := range requestKinds {
 			sameDecode(t, []byte(`{"players":`+list+`}`), newDoc)
@@ -112,7 +112,7 @@ func TestPlayerScanner(t *testing.T) {
 		`[{"game_started":truex}]`,
 	}
 	for _, list := range declined {
-		if _, _, ok := parsePlayers([]byte(list)); ok {
+		if _, ok := parsePlayers([]byte(list)); ok {
 			t.Errorf("%s: the scanner read it", list)
 		}
 		for _, newDoc := range requestKinds {
@@ -167,7 +167,8 @@ func TestPlayerScannerKnowsEveryMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, ok := parsePlayers(doc)
+	list, ok := parsePlayers(doc)
+	got := list.players
 	if !ok {
 		t.Fatalf("the scanner declined %s", doc)
 	}
@@ -215,6 +216,32 @@ func TestShortFloat(t *testing.T) {
 	}
 }
 
+// TestDefaultSpread: the players whose object gives no spread (no
+// "stddev", not both "floor" and "ceiling") are listed in DefaultStdDev,
+// the same whether the scanner read the list or the library did (an
+// escape in a name sends it to the library).
+func TestDefaultSpread(t *testing.T) {
+	players := `[{"id":"a","stddev":0},{"id":"b"},{"id":"c","floor":1},{"id":"d","floor":1,"ceiling":9},{"id":"e","ceiling":9},{"id":"f","stddev":2,"floor":1}]`
+	want := []string{"x", "b", "c", "e"}
+	for _, doc := range []string{
+		`{"default_stddev":["x"],"players":` + players + `}`,
+		`{"default_stddev":["x"],"players":` + strings.Replace(players, `"b"`, `"\u0062"`, 1) + `}`,
+	} {
+		for _, newDoc := range []func() any{
+			func() any { return new(SimulateRequest) }, func() any { return new(ContestSimRequest) }, func() any { return new(PortfolioRequest) },
+		} {
+			v := newDoc()
+			if err := DecodeBytes([]byte(doc), v); err != nil {
+				t.Fatalf("%T: %v", v, err)
+			}
+			got := reflect.ValueOf(v).Elem().FieldByName("DefaultStdDev").Interface().([]string)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%T from %s: default spread for %v, want %v", v, doc, got, want)
+			}
+		}
+	}
+}
+
 // TestScanDecodeExamples: the examples' documents are read by the
 // scanner (not left to the library whole), as the library reads them.
 func TestScanDecodeExamples(t *testing.T) {
@@ -242,7 +269,7 @@ func TestScanDecodeExamples(t *testing.T) {
 			}
 			continue
 		}
-		if !scanDecode(doc, v) {
+		if _, ok := scanDecode(doc, v); !ok {
 			t.Errorf("%s: left to the library", c.file)
 		}
 	}
@@ -251,7 +278,8 @@ func TestScanDecodeExamples(t *testing.T) {
 // TestPlayerScannerLists: the players' position lists do not share
 // capacity: appending to one leaves the next alone.
 func TestPlayerScannerLists(t *testing.T) {
-	got, _, ok := parsePlayers([]byte(`[{"positions":["PG"]},{"positions":["C","PF"]}]`))
+	list, ok := parsePlayers([]byte(`[{"positions":["PG"]},{"positions":["C","PF"]}]`))
+	got := list.players
 	if !ok {
 		t.Fatal("declined")
 	}
@@ -331,5 +359,23 @@ func BenchmarkDecodePlayers(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkDecodeContestSim decodes the real slate's contest-sim request
+// (209 players, a field of 1,000): the document decodes itself, and lists
+// the players without a spread.
+func BenchmarkDecodeContestSim(b *testing.B) {
+	doc, err := os.ReadFile("../../examples/contest-sim-dk-nba-2025-01-12.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var r ContestSimRequest
+		if err := DecodeBytes(doc, &r); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -111,10 +111,9 @@ type PortfolioRequest struct {
 func (r *PortfolioRequest) UnmarshalJSON(b []byte) error {
 	type plain PortfolioRequest
 	var p plain
-	if err := strictUnmarshal(b, &p); err != nil {
+	if err := unmarshalSpread(b, &p, &p.Players, &p.DefaultStdDev); err != nil {
 		return err
 	}
-	p.DefaultStdDev = missingStdDev(b, p.Players, p.DefaultStdDev)
 	*r = PortfolioRequest(p)
 	return nil
 }

@@ -272,10 +272,9 @@ type SimulateRequest struct {
 func (r *SimulateRequest) UnmarshalJSON(b []byte) error {
 	type plain SimulateRequest
 	var p plain
-	if err := strictUnmarshal(b, &p); err != nil {
+	if err := unmarshalSpread(b, &p, &p.Players, &p.DefaultStdDev); err != nil {
 		return err
 	}
-	p.DefaultStdDev = missingStdDev(b, p.Players, p.DefaultStdDev)
 	*r = SimulateRequest(p)
 	return nil
 }
@@ -324,30 +323,37 @@ func explicitStdDev(players []slate.Player, defaults []string) []playerOut {
 	return out
 }
 
-// strictUnmarshal decodes b into v as DecodeBytes does (v2 errors, which
-// the caller's DecodeBytes turns into a *ValidationError).
-func strictUnmarshal(b []byte, v any) error {
-	return unmarshalStrict(b, v)
-}
-
-// missingStdDev appends to list the ids of players whose JSON object lacks
-// "stddev", "floor" and "ceiling" and that are not listed yet.
-func missingStdDev(doc []byte, players []slate.Player, list []string) []string {
-	var raw struct {
-		Players []map[string]json.RawMessage `json:"players"`
+// missingStdDev appends to list the ids of players whose JSON object in
+// doc lacks "stddev" and one of "floor" and "ceiling", and that are not
+// listed yet. members, when not nil, are the members each object has, as
+// the scanner read them; otherwise doc is read again for them.
+func missingStdDev(doc []byte, players []slate.Player, members []uint32, list []string) []string {
+	if members == nil {
+		var raw struct {
+			Players []map[string]json.RawMessage `json:"players"`
+		}
+		if err := json.Unmarshal(doc, &raw); err != nil {
+			return list
+		}
+		for _, obj := range raw.Players {
+			var m uint32
+			for name, bit := range map[string]uint32{"stddev": memberStdDev, "floor": memberFloor, "ceiling": memberCeiling} {
+				if _, ok := obj[name]; ok {
+					m |= bit
+				}
+			}
+			members = append(members, m)
+		}
 	}
-	if err := json.Unmarshal(doc, &raw); err != nil || len(raw.Players) != len(players) {
+	if len(members) != len(players) {
 		return list
 	}
 	have := make(map[string]bool, len(list))
 	for _, id := range list {
 		have[id] = true
 	}
-	for i, obj := range raw.Players {
-		_, sd := obj["stddev"]
-		_, fl := obj["floor"]
-		_, ce := obj["ceiling"]
-		if sd || (fl && ce) {
+	for i, m := range members {
+		if m&memberStdDev != 0 || m&(memberFloor|memberCeiling) == memberFloor|memberCeiling {
 			continue
 		}
 		if id := players[i].ID; !have[id] {
