@@ -112,6 +112,10 @@ func Decode(r io.Reader, v any) error {
 // UTF-8 and trailing data are refused. Errors are *ValidationError naming
 // the field as validation does ("players[3].salary").
 //
+// v should point to a zero document; after an error its content is
+// unspecified. Player lists are read by a scanner (see players.go), the
+// rest by the library.
+//
 // It uses the encoding/json/v2 API (github.com/go-json-experiment/json, the
 // standard library's from Go 1.27): about three times as fast as
 // encoding/json on request documents, and strict where encoding/json is
