@@ -118,8 +118,8 @@ func playersField(v any) *[]slate.Player {
 }
 
 // findPlayers finds the member "players" of b's top-level object (its name
-// written without escapes) and reads its value, b[start:end], as a player
-// list. False when there is none, or the scanner cannot read it. The
+// written without escapes) and reads its value, which starts at b[start],
+// as a player list. False when there is none, or the scanner cannot read it. The
 // members before it are stepped over, not checked: the library checks
 // them.
 func findPlayers(b []byte) (start int, list playerList, ok bool) {
