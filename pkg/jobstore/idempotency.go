@@ -110,5 +110,9 @@ func (s *Store) Request(ctx context.Context, id string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get request of job %s: %w", id, err)
 	}
-	return b, nil
+	doc, err := unpackRequest(b)
+	if err != nil {
+		return nil, fmt.Errorf("get request of job %s: %w", id, err)
+	}
+	return doc, nil
 }

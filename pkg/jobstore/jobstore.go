@@ -178,7 +178,7 @@ func (s *Store) createCmds(ctx context.Context, p redis.Pipeliner, j *Job) {
 		"progress_done", 0, "progress_total", 0, "attempts", 0, "replay_of", j.ReplayOf, "cache_key", j.CacheKey, "webhook_url", webhookURL(j))
 	p.Expire(ctx, key, s.ttl)
 	if len(j.Request) > 0 {
-		p.Set(ctx, RequestKey(j.ID), j.Request, s.ttl)
+		p.Set(ctx, RequestKey(j.ID), packRequest(j.Request), s.ttl)
 	}
 	p.ZAdd(ctx, owner, redis.Z{Score: float64(now.UnixMilli()), Member: j.ID})
 	p.ZRemRangeByScore(ctx, owner, "-inf", strconv.FormatInt(now.Add(-s.ttl).UnixMilli(), 10))
