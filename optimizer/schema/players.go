@@ -30,10 +30,8 @@ var strictOptions = json.RejectUnknownMembers(true)
 // refused; a player list that is a member of the top-level object is read
 // by the scanner when it can (see scanDecode). Errors are the library's.
 func unmarshalStrict(b []byte, v any) error {
-	if _, ok := scanDecode(b, v); ok {
-		return nil
-	}
-	return json.Unmarshal(b, v, strictOptions)
+	_, err := unmarshalMembers(b, v)
+	return err
 }
 
 // unmarshalSpread decodes b into v as unmarshalStrict does, v being a
@@ -42,14 +40,21 @@ func unmarshalStrict(b []byte, v any) error {
 // players whose object gives no spread (no "stddev", and not both "floor"
 // and "ceiling"), in list order, each once.
 func unmarshalSpread(b []byte, v any, players *[]slate.Player, defaults *[]string) error {
-	members, ok := scanDecode(b, v)
-	if !ok {
-		if err := json.Unmarshal(b, v, strictOptions); err != nil {
-			return err
-		}
+	members, err := unmarshalMembers(b, v)
+	if err != nil {
+		return err
 	}
 	*defaults = missingStdDev(b, *players, members, *defaults)
 	return nil
+}
+
+// unmarshalMembers is unmarshalStrict, also returning the members each
+// player object has when the scanner read the list (nil otherwise).
+func unmarshalMembers(b []byte, v any) ([]uint32, error) {
+	if members, ok := scanDecode(b, v); ok {
+		return members, nil
+	}
+	return nil, json.Unmarshal(b, v, strictOptions)
 }
 
 // scanDecode decodes b into v when v is a pointer to a struct with a

@@ -337,10 +337,14 @@ func missingStdDev(doc []byte, players []slate.Player, members []uint32, list []
 		}
 		for _, obj := range raw.Players {
 			var m uint32
-			for name, bit := range map[string]uint32{"stddev": memberStdDev, "floor": memberFloor, "ceiling": memberCeiling} {
-				if _, ok := obj[name]; ok {
-					m |= bit
-				}
+			if _, ok := obj["stddev"]; ok {
+				m |= memberStdDev
+			}
+			if _, ok := obj["floor"]; ok {
+				m |= memberFloor
+			}
+			if _, ok := obj["ceiling"]; ok {
+				m |= memberCeiling
 			}
 			members = append(members, m)
 		}
